@@ -1,0 +1,1 @@
+"""The paper's MNIST CNN: data, Keras model, training, checkpoints and inference engines."""

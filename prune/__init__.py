@@ -1,0 +1,1 @@
+"""Magnitude pruning: what to prune (policy), how much (ratio), the mask maths, applying it, storage formats."""
