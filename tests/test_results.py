@@ -1,0 +1,161 @@
+"""Results JSON: validation of bad files, numpy-safe saving, merging split sweeps.
+
+``fabricate_results`` is also used by test_claims_logic.py and test_report.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from prunebench.errors import DataError
+from prunebench.paper import FC_TOTALS, PAPER_RATIOS, ORIGINAL_SIZE_MIB, MIB
+from prunebench.results import SCHEMA_VERSION, load_results, merge_results, save_results
+
+ENGINES = ("tf-dense", "tf-sparse", "numpy-csr")
+
+
+def _model(ratio: float, seed: int, rng: np.random.Generator, timings: bool) -> dict:
+    kept = 1.0 - ratio
+    paper = PAPER_RATIOS.get(ratio)
+    step_3 = (paper.size_mib if paper else 75.0 * kept) * MIB * (1 + 0.01 * seed)
+    model = {
+        "ratio": ratio, "seed": seed,
+        "variables": {name: {"threshold": 0.16 * ratio, "total": total, "nonzero": round(kept * total)}
+                      for name, total in FC_TOTALS.items()},
+        "nonzero": sum(round(kept * total) for total in FC_TOTALS.values()),
+        "accuracy": {"dense": 0.99 + 0.001 * rng.standard_normal(), "sparse": 0.99, "before_retrain": 0.98,
+                     "float16": 0.99},
+        "sizes": {"step_1": int(ORIGINAL_SIZE_MIB * MIB) if ratio == 0 else None, "step_2_2": None,
+                  "step_3": None if ratio == 0 else int(step_3),
+                  "weights_dense": 13_098_536, "weights_sparse": int(13_098_536 * 2 * kept)},
+        "formats": {"csr": {"pruned_bytes": int(26e6 * kept) + 4000, "model_bytes": int(26e6 * kept) + 250_000},
+                    "bitmask": {"pruned_bytes": int(13e6 * kept) + 400_000,
+                                "model_bytes": int(13e6 * kept) + 650_000}},
+        "entropy_bound": {"pruned_bytes": int(10e6 * kept) + 1000, "model_bytes": int(10e6 * kept) + 240_000},
+        "timings": {},
+    }
+    if timings:
+        for engine in ENGINES:
+            speed = 1.0 if engine == "tf-dense" else 3.0 * kept + 0.05
+            for scope, batch in (("network", 32), ("fc1", 32)):
+                model["timings"][f"{engine}/cpu/{scope}/batch={batch}"] = {
+                    "median_s": 1e-3 * speed * (1 + 0.05 * rng.random()), "rounds": 10}
+    return model
+
+
+def fabricate_results(ratios=(0.0, 0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95), seeds=(0, 1), timings=True,
+                      rng_seed=0) -> dict:
+    """A schema-valid results dict with paper-like sizes and made-up (clearly synthetic) timings."""
+    rng = np.random.default_rng(rng_seed)
+    return {
+        "schema_version": SCHEMA_VERSION, "kind": "prunebench-results", "created": "2025-01-01T00:00:00+00:00",
+        "profile": {"name": "synthetic", "max_steps": 100, "batch_size": 32, "retrain_steps": 10,
+                    "ratios": list(ratios), "seeds": list(seeds), "variables": ["w_fc1", "w_fc2"],
+                    "learning_rate": 1e-4},
+        "machine": {"tensorflow": "2.21.0", "python": "3.11", "cpu": "test cpu", "threads": 2, "gpus": []},
+        "models": [_model(ratio, seed, rng, timings) for ratio in ratios for seed in seeds],
+        "claims": [],
+        "phases": {"training": 1.0, "retraining": 2.0, "sparsifying": 0.5, "benchmarking": 3.0},
+        "bandwidth_bytes_per_s": 1e10 if timings else None,
+        "benchmark_json": None,
+    }
+
+
+def _write(tmp_path, text: str):
+    path = tmp_path / "results.json"
+    path.write_text(text)
+    return path
+
+
+def test_save_then_load_round_trips_numpy_scalars(tmp_path):
+    results = fabricate_results()
+    results["models"][0]["accuracy"]["dense"] = np.float32(0.5)
+    results["models"][0]["nonzero"] = np.int64(7)
+    path = tmp_path / "out" / "results.json"
+    save_results(results, path)
+    loaded = load_results(path)
+    assert loaded["models"][0]["accuracy"]["dense"] == 0.5
+    assert type(loaded["models"][0]["nonzero"]) is int
+    assert path.read_text().startswith('{\n "bandwidth_bytes_per_s"')  # sorted keys, indent 1
+
+
+def _bad_results_cases():
+    def set_kind(results):
+        results["kind"] = "something-else"
+
+    def set_version(results):
+        results["schema_version"] = SCHEMA_VERSION + 1
+
+    def drop_models(results):
+        del results["models"]
+
+    def drop_model_sizes(results):
+        del results["models"][1]["sizes"]
+
+    def drop_profile_ratios(results):
+        del results["profile"]["ratios"]
+
+    return {
+        "kind": (set_kind, "kind is 'something-else'"),
+        "version": (set_version, "schema_version is 2"),
+        "models": (drop_models, "lacks required key 'models'"),
+        "model": (drop_model_sizes, "models[1] lacks required key 'sizes'"),
+        "profile": (drop_profile_ratios, "profile lacks required key 'ratios'"),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_bad_results_cases()))
+def test_load_rejects_bad_content_with_one_line_naming_file(tmp_path, case):
+    spoil, expected = _bad_results_cases()[case]
+    results = fabricate_results(timings=False)
+    spoil(results)
+    path = _write(tmp_path, json.dumps(results))
+    with pytest.raises(DataError) as error:
+        load_results(path)
+    message = str(error.value)
+    assert str(path) in message and expected in message and "\n" not in message
+
+
+@pytest.mark.parametrize("text, expected", [("{not json", "not valid JSON"), ("[1, 2]", "top level is list")])
+def test_load_rejects_unparsable_or_non_object(tmp_path, text, expected):
+    path = _write(tmp_path, text)
+    with pytest.raises(DataError, match=expected):
+        load_results(path)
+
+
+def test_load_missing_file(tmp_path):
+    with pytest.raises(DataError, match="results file not found"):
+        load_results(tmp_path / "absent.json")
+
+
+def test_merge_disjoint_seeds_and_dedupes_identical_models():
+    whole = fabricate_results(seeds=(0, 1), timings=False)
+    first, second = copy.deepcopy(whole), copy.deepcopy(whole)
+    first["models"] = [model for model in whole["models"] if model["seed"] == 0]
+    first["profile"]["seeds"] = [0]
+    second["models"] = [model for model in whole["models"] if model["seed"] == 1] + first["models"][:2]
+    second["profile"]["seeds"] = [1]
+    merged = merge_results([first, second])
+    assert sorted((m["ratio"], m["seed"]) for m in merged["models"]) == \
+        sorted((m["ratio"], m["seed"]) for m in whole["models"])
+    assert merged["profile"]["seeds"] == [0, 1]
+    assert merged["phases"]["training"] == 2 * whole["phases"]["training"]
+    assert merged["claims"] == []
+
+
+def test_merge_refuses_conflicting_profile():
+    first, second = fabricate_results(timings=False), fabricate_results(timings=False)
+    second["profile"]["max_steps"] += 1
+    with pytest.raises(DataError, match="different profiles"):
+        merge_results([first, second])
+
+
+def test_merge_refuses_conflicting_duplicate_model():
+    first, second = fabricate_results(timings=False), fabricate_results(timings=False)
+    second["models"][3]["accuracy"]["dense"] = 0.1
+    with pytest.raises(DataError, match="conflicting results for ratio"):
+        merge_results([first, second])
