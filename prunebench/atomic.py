@@ -16,6 +16,12 @@ from typing import Iterator
 TMP_MARKER = ".tmp-"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _fsync_dir(directory: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)
@@ -31,6 +37,7 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=final.name + TMP_MARKER, dir=final.parent)
+    os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would make artifacts private
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -63,6 +70,7 @@ def atomic_dir(final: str | os.PathLike) -> Iterator[Path]:
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=final.name + TMP_MARKER, dir=final.parent))
+    tmp.chmod(0o777 & ~_umask())
     try:
         yield tmp
         old = None

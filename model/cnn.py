@@ -1,0 +1,59 @@
+"""The paper's CNN (the TensorFlow "Deep MNIST" tutorial) as Keras 3 layers, addressable by the paper's names."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+# paper name -> (Keras layer, attribute); order is the paper's and the checkpoint's.
+PAPER_NAMES = {
+    "w_conv1": ("conv1", "kernel"),
+    "b_conv1": ("conv1", "bias"),
+    "w_conv2": ("conv2", "kernel"),
+    "b_conv2": ("conv2", "bias"),
+    "w_fc1": ("fc1", "kernel"),
+    "b_fc1": ("fc1", "bias"),
+    "w_fc2": ("fc2", "kernel"),
+    "b_fc2": ("fc2", "bias"),
+}
+PARAMETER_COUNT = 3_274_634
+
+
+def build_cnn(seed: int = 0) -> keras.Model:
+    """conv5x5x32 SAME ReLU, pool 2x2, conv5x5x64, pool 2x2, fc 3136->1024 ReLU, fc 1024->10 (logits)."""
+    init = keras.initializers.TruncatedNormal(stddev=0.1, seed=seed)  # the tutorial's weight_variable
+    bias = keras.initializers.Constant(0.1)  # the tutorial's bias_variable
+    layers = keras.layers
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(32, 5, padding="same", activation="relu", name="conv1",
+                          kernel_initializer=init, bias_initializer=bias),
+            layers.MaxPooling2D(2, name="pool1"),
+            layers.Conv2D(64, 5, padding="same", activation="relu", name="conv2",
+                          kernel_initializer=init, bias_initializer=bias),
+            layers.MaxPooling2D(2, name="pool2"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(1024, activation="relu", name="fc1", kernel_initializer=init, bias_initializer=bias),
+            layers.Dense(10, name="fc2", kernel_initializer=init, bias_initializer=bias),
+        ],
+        name="paper_cnn",
+    )
+
+
+def variable(model: keras.Model, name: str) -> keras.Variable:
+    layer, attribute = PAPER_NAMES[name]
+    return getattr(model.get_layer(layer), attribute)
+
+
+def get_weights(model: keras.Model) -> dict[str, np.ndarray]:
+    return {name: np.asarray(variable(model, name).numpy(), dtype=np.float32) for name in PAPER_NAMES}
+
+
+def set_weights(model: keras.Model, weights: dict[str, np.ndarray]) -> None:
+    for name in PAPER_NAMES:
+        variable(model, name).assign(weights[name])

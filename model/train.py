@@ -1,0 +1,84 @@
+"""Training as the TensorFlow tutorial the paper follows: Adam, learning rate 1e-4, fixed steps at a batch size."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from model.data import Mnist, to_inputs
+
+LEARNING_RATE = 1e-4
+ADAM_EPSILON = 1e-8  # tf.train.AdamOptimizer's default, which the paper's TF1 code used
+
+
+@dataclass(frozen=True)
+class TrainStats:
+    steps: int
+    seconds: float
+    final_loss: float
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps / self.seconds if self.seconds else float("nan")
+
+
+def seed_everything(seed: int, deterministic: bool = False) -> None:
+    """Python, NumPy and TensorFlow seeds; optionally TensorFlow's op determinism (bit-identical weights)."""
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def training_dataset(data: Mnist, batch_size: int, seed: int) -> tf.data.Dataset:
+    """Shuffled, repeated batches of the training set, seeded so a run is reproducible."""
+    images = to_inputs(data.train_images)
+    labels = data.train_labels.astype(np.int32)
+    return (
+        tf.data.Dataset.from_tensor_slices((images, labels))
+        .shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+        .repeat()
+        .batch(batch_size, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def compile_for_training(model: keras.Model) -> None:
+    model.compile(
+        optimizer=keras.optimizers.Adam(LEARNING_RATE, epsilon=ADAM_EPSILON),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        jit_compile=False,
+    )
+    model.optimizer.build(model.trainable_variables)
+
+
+class _Progress(keras.callbacks.Callback):
+    """A tqdm bar over training steps; silent when stderr is not a terminal (CI logs stay readable)."""
+
+    def __init__(self, steps: int, label: str):
+        super().__init__()
+        self.bar = tqdm(total=steps, desc=label, unit="step", disable=None, file=sys.stderr, leave=False)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.bar.update(1)
+        if logs and batch % 50 == 0:
+            self.bar.set_postfix(loss=f"{float(logs['loss']):.4f}")
+
+    def on_train_end(self, logs=None):
+        self.bar.close()
+
+
+def train(model: keras.Model, data: Mnist, steps: int, batch_size: int, seed: int, label: str = "train") -> TrainStats:
+    """Run exactly ``steps`` optimizer steps on a compiled model (its optimizer state carries on)."""
+    dataset = training_dataset(data, batch_size, seed)
+    callbacks = [_Progress(steps, label)] if sys.stderr.isatty() else []
+    start = time.perf_counter()
+    history = model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=callbacks,
+                        shuffle=False)  # the dataset shuffles itself, seeded
+    seconds = time.perf_counter() - start
+    return TrainStats(steps=steps, seconds=seconds, final_loss=float(history.history["loss"][-1]))

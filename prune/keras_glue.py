@@ -1,0 +1,27 @@
+"""Keras glue: hold pruned weights at exactly zero while an optimizer trains the rest."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from model.cnn import variable
+
+
+class HoldZeros(keras.constraints.Constraint):
+    """Re-applies the mask after every optimizer step (Keras runs constraints inside the compiled step).
+
+    Whatever Adam's slots hold for a pruned weight, the weight is multiplied back to 0.0 before the next
+    forward pass, so optimizer state can never revive it.
+    """
+
+    def __init__(self, keep: np.ndarray):
+        self.keep = keras.ops.convert_to_tensor(keep.astype(np.float32))
+
+    def __call__(self, weights):
+        return weights * self.keep
+
+
+def hold_pruned_at_zero(model: keras.Model, masks: dict[str, np.ndarray]) -> None:
+    for name, keep in masks.items():
+        variable(model, name).constraint = HoldZeros(keep)

@@ -1,0 +1,24 @@
+"""What to prune: the variables named on the command line, by the paper's names."""
+
+from __future__ import annotations
+
+from prunebench.errors import UsageError
+
+WEIGHT_KERNELS = ("w_conv1", "w_conv2", "w_fc1", "w_fc2")
+DEFAULT_PRUNED = ("w_fc1", "w_fc2")
+
+
+def parse_variable_names(text: str) -> tuple[str, ...]:
+    """A comma list of kernel names, or ``all`` for every weight kernel (the paper's alternative)."""
+    if text.strip() == "all":
+        return WEIGHT_KERNELS
+    names = tuple(part.strip() for part in text.split(","))
+    if not any(names):
+        raise UsageError("pruning variable list is empty: name at least one of " + ", ".join(WEIGHT_KERNELS))
+    for name in names:
+        if name not in WEIGHT_KERNELS:
+            raise UsageError(f"unknown pruning variable {name!r}: choose from {', '.join(WEIGHT_KERNELS)} or 'all'")
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise UsageError(f"pruning variable {duplicated[0]!r} is named more than once")
+    return names

@@ -1,0 +1,136 @@
+"""``prunebench``: the paper's three commands (train -1 -2 -3, eval-dense, eval-sparse) and ``report``.
+
+Bad input ends in one line on stderr and a non-zero exit (2 for usage errors), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from prune.policy import DEFAULT_PRUNED
+from prune.ratio import parse_ratio
+from prunebench import atomic
+from prunebench.errors import PrunebenchError, UsageError
+from prunebench.options import (BATCH_SIZE, DATA_DIR, DETERMINISTIC, MAX_STEPS, RETRAIN_STEPS, VARIABLES,
+                                _argparse_type, default_retrain_steps, positive_int, steps_or_all)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="prunebench", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="the paper's train.py: -1 train, -2 prune+retrain, -3 sparsify")
+    train.add_argument("-1", "--train-baseline", action="store_true", help="step 1: train into TRAIN_DIR/step_1")
+    train.add_argument("-2", "--prune-retrain", action="store_true",
+                       help="step 2: prune into step_2_1, retrain into step_2_2")
+    train.add_argument("-3", "--sparsify", action="store_true", help="step 3: sparse model into step_3")
+    DATA_DIR.add_to(train.add_argument, "--train-data-dir")
+    train.add_argument("--train-dir", required=True, type=Path, help="where the step directories go")
+    train.add_argument("--variables-dir", type=Path, help="readable dumps of the pruned variables")
+    MAX_STEPS.add_to(train.add_argument, default=10_000)
+    BATCH_SIZE.add_to(train.add_argument, default=32)
+    RETRAIN_STEPS.add_to(train.add_argument)
+    train.add_argument("--sparse-ratio", type=_argparse_type(parse_ratio, "ratio"), default=0.9,
+                       help="pruning ratio in [0, 1) (default 0.9)")
+    VARIABLES.add_to(train.add_argument, default=DEFAULT_PRUNED)
+    train.add_argument("--seed", type=_argparse_type(lambda t: positive_int(str(int(t) + 1)) - 1, "seed"),
+                       default=0, help="random seed (default 0)")
+    DETERMINISTIC.add_to(train.add_argument)
+
+    for name, network, example in (("eval-dense", "dense", "step_2_2"), ("eval-sparse", "sparse", "step_3")):
+        evaluate = commands.add_parser(name, help=f"the paper's eval_predict_with_{network}_network.py")
+        DATA_DIR.add_to(evaluate.add_argument, "--test-data-dir")
+        evaluate.add_argument("--checkpoint-dir", required=True, type=Path, help=f"e.g. TRAIN_DIR/{example}")
+        BATCH_SIZE.add_to(evaluate.add_argument, default=32)
+        MAX_STEPS.add_to(evaluate.add_argument, default=10, type=_argparse_type(steps_or_all, "steps"),
+                         help="batches to predict; 0 or 'all' for the whole test set (default 10)")
+        evaluate.add_argument("--json", type=Path, help="also write the result as JSON here")
+
+    report = commands.add_parser("report", help="rebuild report.md and figures from a results JSON alone")
+    report.add_argument("results_json", type=Path)
+    report.add_argument("--out", type=Path, help="output directory (default: beside the JSON)")
+    return parser
+
+
+def _run_train(args: argparse.Namespace) -> None:
+    from model.data import load_mnist, resolve_data_dir
+    from prunebench.pipeline import Settings, run_steps
+
+    if not (args.train_baseline or args.prune_retrain or args.sparsify):
+        raise UsageError("train: choose at least one step: -1 (train), -2 (prune + retrain), -3 (sparsify)")
+    settings = Settings(max_steps=args.max_steps, batch_size=args.batch_size,
+                        retrain_steps=args.retrain_steps or default_retrain_steps(args.max_steps),
+                        seed=args.seed, variables=tuple(args.pruning_variable_names),
+                        deterministic=args.deterministic)
+    needs_data = args.train_baseline or args.prune_retrain
+    data = load_mnist(resolve_data_dir(args.data_dir)) if needs_data else None
+    steps = [step for step, chosen in ((1, args.train_baseline), (2, args.prune_retrain), (3, args.sparsify))
+             if chosen]
+    summary = run_steps(steps, data, settings, args.sparse_ratio, args.train_dir, args.variables_dir)
+    print(json.dumps(summary, indent=1, sort_keys=True))
+
+
+def _run_eval(args: argparse.Namespace) -> None:
+    from model.checkpoint import directory_bytes, load_dense
+    from model.data import load_mnist, resolve_data_dir
+    from model.engines import ENGINES
+    from model.evaluate import evaluate
+    from prune.paper_format import load_sparse
+
+    if args.command == "eval-dense":
+        weights, _, manifest = load_dense(args.checkpoint_dir)
+        engine, pruned = "tf-dense", ()
+    else:
+        weights, manifest = load_sparse(args.checkpoint_dir)
+        engine, pruned = "tf-sparse", tuple(manifest["pruned"])
+    data = load_mnist(resolve_data_dir(args.data_dir))
+    predict = ENGINES[engine].network(weights, pruned)
+    result = evaluate(predict, data, args.batch_size, args.max_steps, network=engine,
+                      model_bytes=directory_bytes(args.checkpoint_dir)).as_dict()
+    result["checkpoint_dir"] = str(args.checkpoint_dir)
+    rows = [("network", result["network"]), ("checkpoint", result["checkpoint_dir"]),
+            ("images", f"{result['images']} ({result['batches']} batches of {result['batch_size']})"),
+            ("accuracy", f"{result['accuracy']:.4f}"),
+            ("prediction time", f"{result['prediction_seconds']:.4f} s total, "
+                                f"{result['median_batch_seconds'] * 1e3:.3f} ms median per batch"),
+            ("model size", f"{result['model_bytes']:,} bytes ({result['model_bytes'] / 2**20:.1f} MiB)")]
+    width = max(len(key) for key, _ in rows)
+    print("\n".join(f"{key:<{width}}  {value}" for key, value in rows))
+    if args.json:
+        atomic.write_text(args.json, json.dumps(result, indent=1, sort_keys=True) + "\n")
+
+
+def _run_report(args: argparse.Namespace) -> None:
+    from prunebench.report import write_report
+    from prunebench.results import load_results
+
+    out = args.out or args.results_json.parent
+    for path in write_report(load_results(args.results_json), out):
+        print(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    run = {"train": _run_train, "eval-dense": _run_eval, "eval-sparse": _run_eval, "report": _run_report}
+    try:
+        run[args.command](args)
+    except PrunebenchError as error:
+        print(f"prunebench {args.command}: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except OSError as error:  # e.g. an output directory that cannot be written
+        where = f" {error.filename}" if error.filename else ""
+        print(f"prunebench {args.command}: error: cannot write or read{where}: {error.strerror or error}",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"prunebench {args.command}: interrupted; finished artifacts are complete, others were not written",
+              file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Every option declared once, shared by the ``prunebench`` command line and the pytest suite.
+
+Both argparse and pytest's ``parser.addoption`` take the same arguments, so one ``Option`` adds itself
+to either. Values are checked by the parsers below: a bad value is a one-line usage error naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from prune.policy import parse_variable_names
+from prune.ratio import parse_ratio
+from prunebench.errors import UsageError
+
+
+def _argparse_type(parse: Callable[[str], Any], name: str) -> Callable[[str], Any]:
+    """Turn our UsageError into argparse's type error, so argparse prints one line and exits 2."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except UsageError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def _count(text: str, minimum: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"{what} {text!r} is not a whole number") from None
+    if value < minimum:
+        raise UsageError(f"{what} {text!r} must be at least {minimum}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return _count(text, 1, "value")
+
+
+def steps_or_all(text: str) -> int:
+    """Evaluation steps: 0 (or 'none'/'all') means the whole test set."""
+    return 0 if text.strip().lower() in ("none", "all") else _count(text, 0, "step count")
+
+
+def ratio_list(text: str) -> tuple[float, ...]:
+    ratios = tuple(parse_ratio(part) for part in text.split(",") if part.strip())
+    if not ratios:
+        raise UsageError("ratio list is empty")
+    if len(set(ratios)) != len(ratios):
+        raise UsageError(f"ratio list {text!r} names a ratio twice")
+    return ratios
+
+
+@dataclass(frozen=True)
+class Option:
+    flags: tuple[str, ...]
+    dest: str
+    parse: Callable[[str], Any] | None
+    default: Any
+    help: str
+    extra: dict = field(default_factory=dict)
+
+    def add_to(self, add: Callable[..., Any], *aliases: str, **overrides: Any) -> None:
+        """``add`` is ``ArgumentParser.add_argument`` or pytest's ``parser.addoption``; ``aliases`` are
+        extra flags, e.g. the paper's ``--train-data-dir`` for ``--data-dir``."""
+        kwargs = {"dest": self.dest, "default": self.default, "help": self.help, **self.extra}
+        if self.parse is not None:
+            kwargs["type"] = _argparse_type(self.parse, self.dest)
+        kwargs.update(overrides)
+        add(*aliases, *self.flags, **kwargs)
+
+
+DATA_DIR = Option(("--data-dir",), "data_dir", None, None,
+                  "directory of the four MNIST IDX files (gz or raw); default $MNIST_DIR, else Keras' download")
+MAX_STEPS = Option(("--max-steps",), "max_steps", positive_int, None, "training steps (step 1)")
+BATCH_SIZE = Option(("--batch-size",), "batch_size", positive_int, None, "batch size")
+RETRAIN_STEPS = Option(("--retrain-steps",), "retrain_steps", positive_int, None,
+                       "retraining steps after pruning (step 2); default: max-steps // 5")
+VARIABLES = Option(("--pruning-variable-names",), "pruning_variable_names", parse_variable_names, None,
+                   "comma list of kernels to prune (default w_fc1,w_fc2) or 'all'")
+DETERMINISTIC = Option(("--deterministic",), "deterministic", None, False,
+                       "enable TensorFlow op determinism: identical weights run to run (slower)",
+                       {"action": "store_true"})
+RATIOS = Option(("--ratios",), "ratios", ratio_list, None, "comma list of pruning ratios in [0, 1)")
+SEEDS = Option(("--seeds",), "seeds", positive_int, None, "number of seeds (models) per ratio")
+ENGINES = Option(("--engines",), "engines", None, None, "comma list of inference engines to benchmark")
+PROFILE = Option(("--profile",), "profile", None, "quick", "suite profile: quick (CI, minutes) or paper (the paper's protocol)",
+                 {"choices": ("quick", "paper")})
+
+# The paper's protocol and a profile small enough for CI; options above override single fields.
+PROFILES = {
+    "paper": {"max_steps": 10_000, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1,
+              "ratios": (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)},
+    "quick": {"max_steps": 600, "batch_size": 32, "retrain_steps": 150, "seeds": 2,
+              "ratios": (0.1, 0.3, 0.5, 0.7, 0.8, 0.9)},
+}
+SUITE_OPTIONS = (PROFILE, DATA_DIR, MAX_STEPS, BATCH_SIZE, RETRAIN_STEPS, VARIABLES, RATIOS, SEEDS, ENGINES,
+                 DETERMINISTIC)
+
+
+def default_retrain_steps(max_steps: int) -> int:
+    return max(1, max_steps // 5)
