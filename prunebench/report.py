@@ -1,0 +1,423 @@
+"""Markdown report and figures from a results dict alone (never from models or caches).
+
+Reading only the results dict means a report can be rebuilt from a results.json kept from any run, and
+that every number in it was measured in that run. The paper's published values (prunebench.paper) are
+shown beside ours; where the paper's text gives none (accuracy and time are in table images), the report
+says so instead of filling a number in.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
+
+from prunebench import atomic  # noqa: E402
+from prunebench.claims import baseline_step_1, onset  # noqa: E402
+from prunebench.paper import FC_TOTALS, MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS, paper_row  # noqa: E402
+
+PAPER_TIME_KEYS = ("tf-dense/cpu/network/batch=32", "tf-sparse/cpu/network/batch=32")
+MISSING = "—"
+IMAGE_ONLY = "(table image only)"
+NO_TIMINGS = "No timings in these results (benchmarks disabled or skipped)."
+FIGURES = ("fig5_size.png", "fig6_accuracy.png", "fig7_time.png", "formats_size.png", "engines_time.png")
+
+Getter = Callable[[dict], Any]
+
+
+# ---- reading the results dict -------------------------------------------------------------------------
+
+def ratio_key(ratio: float) -> float:
+    """Ratios as dict keys: rounded so that 0.7 read from JSON and 0.7 computed compare equal."""
+    return round(float(ratio), 6)
+
+
+def models_by_ratio(results: dict) -> dict[float, list[dict]]:
+    """The models grouped by ratio (all seeds together), in increasing ratio."""
+    groups: dict[float, list[dict]] = {}
+    for model in results["models"]:
+        groups.setdefault(ratio_key(model["ratio"]), []).append(model)
+    return dict(sorted(groups.items()))
+
+
+def median_of(models: Iterable[dict], get: Getter) -> float | None:
+    """Median over seeds of ``get(model)``, ignoring models that did not measure it."""
+    values = [value for value in map(get, models) if value is not None]
+    return float(statistics.median(values)) if values else None
+
+
+def dig(*keys: str) -> Getter:
+    """A getter for a nested value, None where any level is missing or None."""
+    def get(model: dict) -> Any:
+        value: Any = model
+        for key in keys:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value
+    return get
+
+
+def parse_timing_key(key: str) -> tuple[str, str, str, str]:
+    """``<engine>/<device>/<scope>/batch=<n>`` → (engine, device, scope, batch)."""
+    engine, device, scope, batch = key.split("/")
+    return engine, device, scope, batch.removeprefix("batch=")
+
+
+def is_dense_engine(engine: str) -> bool:
+    """Engines whose name says 'dense' multiply the full matrix; every other engine exploits sparsity."""
+    return "dense" in engine
+
+
+def timing_keys(results: dict) -> list[str]:
+    return sorted({key for model in results["models"] for key in model["timings"]})
+
+
+def crossover(ratios: list[float], sparse: list[float | None], best_dense: list[float | None]) -> float | None:
+    """Smallest ratio from which the sparse engine is at least as fast as the best dense one."""
+    measured = [(r, s, d) for r, s, d in zip(ratios, sparse, best_dense) if s is not None and d is not None]
+    return onset([r for r, _, _ in measured], [s <= d for _, s, d in measured])
+
+
+# ---- markdown helpers ---------------------------------------------------------------------------------
+
+def cell(value: float | None, spec: str = ".4g") -> str:
+    return MISSING if value is None else format(value, spec)
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def percent(ratio: float) -> str:
+    return f"{ratio * 100:g}%"
+
+
+def identity(value: Any) -> Any:
+    return value
+
+
+def mib(value: float | None) -> float | None:
+    return None if value is None else value / MIB
+
+
+def ms(value: float | None) -> float | None:
+    return None if value is None else value * 1e3
+
+
+# ---- sections -----------------------------------------------------------------------------------------
+
+def header_section(results: dict) -> str:
+    profile, machine = results["profile"], results["machine"]
+    phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in results["phases"].items())
+    return (
+        "# prunebench report\n\n"
+        f"Created {results['created']}. Profile **{profile['name']}**: "
+        + ", ".join(f"{key} = {value}" for key, value in sorted(profile.items()) if key != "name") + ".\n\n"
+        f"Machine: {machine.get('cpu')}, {machine.get('threads')} threads, GPUs: {machine.get('gpus') or 'none'}; "
+        f"TensorFlow {machine.get('tensorflow')}, Python {machine.get('python')}.\n\n"
+        f"Phase wall times: {phases or MISSING}.\n\n"
+        "Measured values are medians over seeds; [min–max] over seeds is given when there are several. "
+        f"The paper's accuracy and time columns exist only as table images, shown here as {IMAGE_ONLY}.\n"
+    )
+
+
+def with_spread(models: list[dict], get: Getter, spec: str, scale: Callable = identity) -> str:
+    """Median over seeds, with the [min–max] range when the seeds differ."""
+    values = [scale(value) for value in map(get, models) if value is not None]
+    if not values:
+        return MISSING
+    text = format(statistics.median(values), spec)
+    if len(values) > 1 and min(values) != max(values):
+        text += f" [{min(values):{spec}}–{max(values):{spec}}]"
+    return text
+
+
+def ratio_section(ratio: float, models: list[dict], baseline: list[dict]) -> str:
+    """One of Tables 4–9 (or an extra ratio): per-variable thresholds and counts, then size, accuracy, time."""
+    paper = paper_row(ratio)
+    title = (f"### Table {paper.table}: pruning ratio {percent(ratio)} (paper §{paper.section})" if paper
+             else f"### Pruning ratio {percent(ratio)} (not in the paper)")
+    if not models:
+        return f"{title}\n\nNot measured in this run.\n"
+
+    def published(values: dict[str, Any] | None, name: str) -> str:
+        return str(values[name]) if values and name in values else MISSING
+
+    names = sorted({name for model in models for name in model["variables"]} | set(paper.thresholds if paper else ()))
+    variable_rows = [[name,
+                      with_spread(models, dig("variables", name, "threshold"), ".9g"),
+                      published(paper and paper.thresholds, name),
+                      with_spread(models, dig("variables", name, "total"), ".0f"),
+                      published(paper and FC_TOTALS, name),
+                      with_spread(models, dig("variables", name, "nonzero"), ".0f"),
+                      published(paper and paper.nonzero, name)]
+                     for name in names]
+
+    def measure_row(label: str, original: Getter, pruned: Getter, spec: str, scale: Callable,
+                    paper_original: str, paper_pruned: str) -> list[str]:
+        return [label, with_spread(baseline, original, spec, scale), paper_original,
+                with_spread(models, pruned, spec, scale), paper_pruned]
+
+    image = IMAGE_ONLY if paper else MISSING
+    measure_rows = [
+        measure_row("model size (MiB): original step_1, pruned step_3", dig("sizes", "step_1"),
+                    dig("sizes", "step_3"), ".3g", mib, f"{ORIGINAL_SIZE_MIB:g}",
+                    f"{paper.size_mib:g}" if paper else MISSING),
+        *[measure_row(f"accuracy, {kind}", dig("accuracy", kind), dig("accuracy", kind), ".4f", identity,
+                      image, image) for kind in ("dense", "sparse")],
+        *[measure_row(f"time {key} (ms)", dig("timings", key, "median_s"), dig("timings", key, "median_s"),
+                      ".3g", ms, image, image) for key in PAPER_TIME_KEYS],
+    ]
+    return (f"{title}\n\n{len(models)} seed(s).\n\n"
+            + table(["variable", "threshold", "paper threshold", "total", "paper total", "nonzero",
+                     "paper nonzero"], variable_rows) + "\n"
+            + table(["measure", "original (measured)", "original (paper)", f"pruned {percent(ratio)} (measured)",
+                     f"pruned {percent(ratio)} (paper)"], measure_rows))
+
+
+def conclusions_section(results: dict) -> str:
+    claims = results["claims"]
+    if not claims:
+        return "## Conclusions\n\nNo claims were evaluated in these results.\n"
+    rows = [[f"({claim['id']}) {claim['statement']}", f"`{claim['subject']}`", cell(claim["rho"], ".3f"),
+             MISSING if claim["ci"] is None else f"[{claim['ci'][0]:.3f}, {claim['ci'][1]:.3f}]",
+             cell(claim["p"], ".3g"), str(claim["n"]), f"**{claim['verdict']}**: {claim.get('basis', '')}",
+             claim["expected"] or MISSING, claim["reason"] or MISSING]
+            for claim in claims]
+    rules = sorted({(claim["id"], claim["rule"]) for claim in claims})
+    return ("## Conclusions\n\nSpearman correlation of each measure with the pruning ratio over the pruned "
+            "models (the baseline is not a point).\n\n"
+            + table(["claim", "subject", "rho", "95% CI", "p", "n", "verdict", "expected", "reason"], rows)
+            + "\nRules: " + "; ".join(f"({claim_id}) {rule}" for claim_id, rule in rules) + ".\n")
+
+
+def size_series(results: dict) -> dict[str, Getter]:
+    """Every stored size of the whole model by name: the checkpoint, each format, the entropy bound."""
+    formats = sorted({fmt for model in results["models"] for fmt in model["formats"]})
+    series = {"step_3 checkpoint": dig("sizes", "step_3")}
+    series.update({fmt: dig("formats", fmt, "model_bytes") for fmt in formats})
+    series["entropy bound"] = dig("entropy_bound", "model_bytes")
+    return series
+
+
+def formats_section(results: dict, groups: dict[float, list[dict]]) -> str:
+    formats = sorted({fmt for model in results["models"] for fmt in model["formats"]})
+    if not formats:
+        return "## Storage formats\n\nNo storage formats were measured in these results.\n"
+    columns = {"dense float32 weights": dig("sizes", "weights_dense"), **size_series(results)}
+    model_rows = [[percent(ratio), *[cell(median_of(models, get), ".0f") for get in columns.values()]]
+                  for ratio, models in groups.items()]
+    pruned = {**{fmt: dig("formats", fmt, "pruned_bytes") for fmt in formats},
+              "entropy bound": dig("entropy_bound", "pruned_bytes")}
+    pruned_rows = [[percent(ratio), *[cell(median_of(models, get), ".0f") for get in pruned.values()]]
+                   for ratio, models in groups.items()]
+    baseline = groups.get(0.0, [])
+    references = {"baseline dense float32 weights": median_of(baseline, dig("sizes", "weights_dense")),
+                  "baseline step_1 checkpoint (paper's original)": baseline_step_1(results)}
+    pruned_ratios = [ratio for ratio in groups if ratio > 0]
+    break_even_rows = []
+    for name, get in size_series(results).items():
+        sizes = [median_of(groups[ratio], get) for ratio in pruned_ratios]
+        row = [name]
+        for reference in references.values():
+            measured = [(ratio, size) for ratio, size in zip(pruned_ratios, sizes) if size is not None]
+            start = None if reference is None else onset([r for r, _ in measured], [s < reference for _, s in measured])
+            row.append(MISSING if reference is None or not measured else
+                       percent(start) if start is not None else "never (within measured ratios)")
+        break_even_rows.append(row)
+    return ("## Storage formats\n\nWhole-model bytes (median over seeds):\n\n"
+            + table(["ratio", *columns], model_rows)
+            + "\nBytes of the pruned variables alone:\n\n" + table(["ratio", *pruned], pruned_rows)
+            + "\nBreak-even: smallest ratio from which the whole model is smaller than the reference "
+            + "(" + ", ".join(f"{name} = {cell(size, '.0f')} bytes" for name, size in references.items()) + "):\n\n"
+            + table(["size", *[f"vs {name}" for name in references]], break_even_rows))
+
+
+def timing_groups(results: dict) -> dict[tuple[str, str, str], list[str]]:
+    """Timing keys grouped by (device, scope, batch): the engines that can be compared with each other."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for key in timing_keys(results):
+        engine, device, scope, batch = parse_timing_key(key)
+        groups.setdefault((device, scope, batch), []).append(key)
+    return groups
+
+
+def engine_medians(groups: dict[float, list[dict]], keys: list[str]) -> dict[str, list[float | None]]:
+    """Per engine, its median time at each ratio (seconds)."""
+    return {parse_timing_key(key)[0]: [median_of(models, dig("timings", key, "median_s")) for models in groups.values()]
+            for key in keys}
+
+
+def engines_section(results: dict, groups: dict[float, list[dict]]) -> str:
+    timing = timing_groups(results)
+    if not timing:
+        return f"## Inference engines\n\n{NO_TIMINGS}\n"
+    ratios = list(groups)
+    parts = ["## Inference engines\n\nMedian time per call (ms, median over seeds). Crossover: smallest ratio "
+             "from which a sparse engine is at least as fast as the best dense engine at every larger ratio.\n"]
+    for (device, scope, batch), keys in timing.items():
+        medians = engine_medians(groups, keys)
+        rows = [[percent(ratio), *[cell(ms(times[i]), ".3g") for times in medians.values()]]
+                for i, ratio in enumerate(ratios)]
+        dense = [times for engine, times in medians.items() if is_dense_engine(engine)]
+        best_dense = [min((t[i] for t in dense if t[i] is not None), default=None) for i in range(len(ratios))]
+        crossings = [f"{engine}: " + (MISSING if not dense else
+                                      percent(start) if (start := crossover(ratios, times, best_dense)) is not None
+                                      else "never (within measured ratios)")
+                     for engine, times in medians.items() if not is_dense_engine(engine)]
+        parts.append(f"### {device}, {scope}, batch {batch}\n\n" + table(["ratio", *medians], rows)
+                     + "\nCrossover vs best dense engine: " + ("; ".join(crossings) or "no sparse engine") + "\n")
+    return "\n".join(parts)
+
+
+def bandwidth_section(results: dict, groups: dict[float, list[dict]]) -> str:
+    bandwidth = results.get("bandwidth_bytes_per_s")
+    fc1_keys = [key for key in timing_keys(results) if parse_timing_key(key)[2] == "fc1"]
+    if not bandwidth or not fc1_keys or not any(model.get("fc1_bytes") for model in results["models"]):
+        return ("## FC1 memory-bandwidth bound\n\nNot available: needs the measured bandwidth, fc1 timings and "
+                "the bytes each engine reads for FC1.\n")
+    rows = []
+    for ratio, models in groups.items():
+        for key in fc1_keys:
+            engine, _, _, batch = parse_timing_key(key)
+            measured = median_of(models, dig("timings", key, "median_s"))
+            fc1_bytes = median_of(models, dig("fc1_bytes", engine))
+            if measured is None or fc1_bytes is None:
+                continue
+            bound = fc1_bytes / bandwidth
+            rows.append([percent(ratio), engine, batch, cell(fc1_bytes, ".0f"), cell(ms(measured), ".3g"),
+                         cell(ms(bound), ".3g"), cell(measured / bound, ".3g")])
+    return (f"## FC1 memory-bandwidth bound\n\nBandwidth {bandwidth / 1e9:.3g} GB/s; a call cannot be faster "
+            "than reading its bytes once.\n\n"
+            + table(["ratio", "engine", "batch", "bytes read", "measured (ms)", "bound (ms)", "measured / bound"],
+                    rows))
+
+
+# ---- figures ------------------------------------------------------------------------------------------
+
+def save_figure(figure: plt.Figure, path: Path) -> Path:
+    with atomic.atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=100)
+    plt.close(figure)
+    return path
+
+
+def message_figure(path: Path, title: str, message: str) -> Path:
+    """A figure that states why it has no data, so a missing plot is never silent."""
+    figure, axes = plt.subplots(figsize=(6, 3))
+    axes.set_title(title)
+    axes.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
+    axes.set_axis_off()
+    return save_figure(figure, path)
+
+
+def grouped_bars(path: Path, title: str, ylabel: str, ratios: list[float],
+                 series: dict[str, list[float | None]], zoom: bool = False) -> Path:
+    """Bars per ratio, one bar per series side by side, like the paper's Figures 5–7."""
+    series = {label: values for label, values in series.items() if any(v is not None for v in values)}
+    if not ratios or not series:
+        return message_figure(path, title, "No data for this figure in these results.")
+    figure, axes = plt.subplots(figsize=(8, 4))
+    width = 0.8 / len(series)
+    for index, (label, values) in enumerate(series.items()):
+        positions = [i + (index - (len(series) - 1) / 2) * width for i in range(len(ratios))]
+        axes.bar(positions, [float("nan") if v is None else v for v in values], width, label=label)
+    axes.set_xticks(range(len(ratios)), [percent(ratio) for ratio in ratios])
+    axes.set(title=title, xlabel="pruning ratio", ylabel=ylabel)
+    if zoom:  # accuracies differ in the third decimal; bars from 0 would hide that
+        low = min(v for values in series.values() for v in values if v is not None)
+        axes.set_ylim(bottom=max(0.0, low - 0.01))
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+def line_panels(path: Path, title: str, ylabel: str, panels: dict[str, dict[str, tuple[list, list]]]) -> Path:
+    """One log-y panel per entry, one line per series (x = ratio)."""
+    panels = {name: lines for name, lines in panels.items() if lines}
+    if not panels:
+        return message_figure(path, title, "No data for this figure in these results.")
+    figure, axes_list = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
+    for axes, (name, lines) in zip(axes_list[0], panels.items()):
+        for label, (xs, ys) in lines.items():
+            axes.plot(xs, ys, marker="o", label=label)
+        axes.set(title=name, xlabel="pruning ratio", ylabel=ylabel, yscale="log")
+        axes.legend(fontsize="small")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+def present(ratios: list[float], values: list[float | None]) -> tuple[list, list]:
+    """The (x, y) pairs where y was measured."""
+    pairs = [(x, y) for x, y in zip(ratios, values) if y is not None]
+    return [x for x, _ in pairs], [y for _, y in pairs]
+
+
+def write_figures(results: dict, groups: dict[float, list[dict]], figures_dir: Path) -> list[Path]:
+    baseline = groups.get(0.0, [])
+    pruned = {ratio: models for ratio, models in groups.items() if ratio > 0}
+    ratios = list(pruned)
+
+    def pruned_series(get: Getter, scale: Callable = identity) -> list[float | None]:
+        return [None if (value := median_of(models, get)) is None else scale(value) for models in pruned.values()]
+
+    def baseline_series(get: Getter, scale: Callable = identity) -> list[float | None]:
+        value = median_of(baseline, get)
+        return [None if value is None else scale(value)] * len(ratios)
+
+    paths = [
+        grouped_bars(figures_dir / "fig5_size.png", "Model size (Figure 5)", "MiB", ratios, {
+            "original (step_1)": baseline_series(dig("sizes", "step_1"), mib),
+            "pruned (step_3)": pruned_series(dig("sizes", "step_3"), mib),
+            "paper, pruned (step_3)": [paper.size_mib if (paper := paper_row(r)) else None for r in ratios]}),
+        grouped_bars(figures_dir / "fig6_accuracy.png", "Test accuracy (Figure 6)", "accuracy", ratios, {
+            "original": baseline_series(dig("accuracy", "dense")),
+            "pruned, dense": pruned_series(dig("accuracy", "dense")),
+            "pruned, sparse": pruned_series(dig("accuracy", "sparse"))}, zoom=True),
+        grouped_bars(figures_dir / "fig7_time.png", "Prediction time (Figure 7)", "ms per batch of 32", ratios, {
+            f"{label} {parse_timing_key(key)[0]}": series(dig("timings", key, "median_s"), ms)
+            for key in PAPER_TIME_KEYS
+            for label, series in (("original", baseline_series), ("pruned", pruned_series))}),
+    ]
+    all_ratios = list(groups)
+    paths.append(line_panels(figures_dir / "formats_size.png", "Whole-model size by storage format", "bytes", {
+        "model bytes": {name: present(all_ratios, [median_of(models, get) for models in groups.values()])
+                        for name, get in size_series(results).items()
+                        if any(median_of(models, get) is not None for models in groups.values())}}))
+    paths.append(line_panels(figures_dir / "engines_time.png", "Time per call by engine", "seconds", {
+        f"{device} {scope} batch {batch}": {engine: present(all_ratios, times)
+                                            for engine, times in engine_medians(groups, keys).items()}
+        for (device, scope, batch), keys in timing_groups(results).items()}))
+    return paths
+
+
+def write_report(results: dict, out_dir: Path) -> list[Path]:
+    """Write report.md and the figures under ``out_dir``; return the paths written."""
+    out_dir = Path(out_dir)
+    groups = models_by_ratio(results)
+    baseline = groups.get(0.0, [])
+    ratios = sorted({ratio for ratio in groups if ratio > 0} | set(PAPER_RATIOS))
+    figures = write_figures(results, groups, out_dir / "figures")
+    sections = [
+        header_section(results),
+        "## Tables 4–9: the paper's experiments beside ours\n",
+        *[ratio_section(ratio, groups.get(ratio, []), baseline) for ratio in ratios],
+        conclusions_section(results),
+        formats_section(results, groups),
+        engines_section(results, groups),
+        bandwidth_section(results, groups),
+        "## Figures\n\n" + "\n".join(f"![{path.stem}](figures/{path.name})" for path in figures) + "\n",
+    ]
+    report = out_dir / "report.md"
+    atomic.write_text(report, "\n".join(sections))
+    return [report, *figures]

@@ -1,0 +1,89 @@
+"""Report: every file is written, published values sit beside measured ones, missing data is stated."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from prunebench.claims import evaluate_claims
+from prunebench.paper import FC_TOTALS, PAPER_RATIOS, TOTAL_PARAMS, paper_zero_count
+from prunebench.report import FIGURES, NO_TIMINGS, crossover, parse_timing_key, write_report
+from test_results import fabricate_results
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _with_claims(results: dict) -> dict:
+    results["claims"] = evaluate_claims(results, {"a:*": {"verdict": "supported", "reason": "paper §5.7"}})
+    return results
+
+
+@pytest.fixture(scope="module")
+def full_report(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("report")
+    results = _with_claims(fabricate_results())
+    results["models"][2]["fc1_bytes"] = {"tf-dense": 13_000_000, "tf-sparse": 5_000_000}
+    return out_dir, write_report(results, out_dir)
+
+
+def test_writes_markdown_and_every_figure_as_png(full_report):
+    out_dir, paths = full_report
+    assert paths == [out_dir / "report.md", *[out_dir / "figures" / name for name in FIGURES]]
+    for path in paths[1:]:
+        data = path.read_bytes()
+        assert data.startswith(PNG_SIGNATURE) and len(data) > 5_000
+    assert not list(out_dir.rglob("*.tmp-*"))
+
+
+def test_markdown_shows_published_values_beside_measured(full_report):
+    out_dir, _ = full_report
+    text = (out_dir / "report.md").read_text()
+    assert "| w_fc1 | 0.016 | 0.012034996 | 3211264 | 3211264 | 2890138 | 2890137 |" in text
+    assert "| 66.8 [66.5–67.2] | 66.5 |" in text  # measured step_3 MiB beside the paper's
+    assert "### Table 9: pruning ratio 90% (paper §5.6)" in text
+    assert "### Pruning ratio 95% (not in the paper)" in text
+    assert "(table image only)" in text
+
+
+def test_markdown_has_conclusions_formats_engines_and_bandwidth(full_report):
+    out_dir, _ = full_report
+    text = (out_dir / "report.md").read_text()
+    assert "| (a) The pruning ratio is positively correlated" in text and "paper §5.7" in text
+    assert "| step_3 checkpoint | 90% | 50% |" in text  # break-even vs dense weights and vs step_1
+    assert "Crossover vs best dense engine: numpy-csr: 70%; tf-sparse: 70%" in text
+    assert "| 10% | tf-sparse | 32 | 5000000 |" in text
+
+
+def test_report_survives_missing_timings_and_claims(tmp_path):
+    results = fabricate_results(ratios=(0.0, 0.5, 0.9), seeds=(0,), timings=False)
+    for model in results["models"]:
+        model["formats"], model["entropy_bound"] = {}, None
+    paths = write_report(results, tmp_path)
+    text = paths[0].read_text()
+    assert NO_TIMINGS in text and "No claims were evaluated" in text and "No storage formats" in text
+    assert "### Table 4: pruning ratio 10% (paper §5.1)\n\nNot measured in this run." in text
+    assert all(path.read_bytes().startswith(PNG_SIGNATURE) for path in paths[1:])
+
+
+def test_crossover_needs_every_later_ratio_at_least_as_fast():
+    ratios = [0.0, 0.5, 0.7, 0.9]
+    assert crossover(ratios, [3.0, 0.9, 1.1, 0.5], [1.0, 1.0, 1.0, 1.0]) == 0.9
+    assert crossover(ratios, [3.0, None, 0.9, 0.5], [1.0, 1.0, 1.0, None]) == 0.7
+    assert crossover(ratios, [3.0, 2.0, 2.0, 2.0], [1.0] * 4) is None
+
+
+def test_parse_timing_key():
+    assert parse_timing_key("tf-sparse/cpu/network/batch=all") == ("tf-sparse", "cpu", "network", "all")
+
+
+def test_paper_zero_count_reproduces_every_published_count():
+    for row in PAPER_RATIOS.values():
+        for name, total in FC_TOTALS.items():
+            assert total - paper_zero_count(row.ratio, total) == row.nonzero[name]
+
+
+def test_paper_total_params_match_the_architecture():
+    shapes = [(5, 5, 1, 32), (32,), (5, 5, 32, 64), (64,), (3136, 1024), (1024,), (1024, 10), (10,)]
+    counts = [math.prod(shape) for shape in shapes]
+    assert sum(counts) == TOTAL_PARAMS and counts[4] == FC_TOTALS["w_fc1"] and counts[6] == FC_TOTALS["w_fc2"]
