@@ -1,0 +1,47 @@
+"""Inference engines behind one protocol, and the registry ``ENGINES`` the benchmarks iterate over.
+
+Importing this never fails for a missing optional package or GPU: such an engine stays registered and
+says why in ``unavailable_reason``. Import sets the thread-spin limits first (see ``hygiene``).
+"""
+
+from __future__ import annotations
+
+from model.engines.hygiene import bound_spinning
+
+bound_spinning()
+
+from typing import Callable, Mapping, Protocol, Sequence  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from model.engines.litert import LiteRtEngine, tflite_model_bytes  # noqa: E402
+from model.engines.scipy_csr import ScipyCsrEngine  # noqa: E402
+from model.engines.spec import DEFAULT_PRUNED  # noqa: E402
+from model.engines.tf_graph import TfEngine  # noqa: E402
+
+
+class InferenceEngine(Protocol):
+    name: str  # stable id in benchmark ids and the results JSON
+    sparse: bool
+    fc1_storage: str  # how w_fc1 is held during a call: "dense", "csr-int32" or "coo-int64" (bandwidth.py)
+
+    def unavailable_reason(self, device: str) -> str | None: ...
+
+    def network(self, weights: Mapping[str, np.ndarray], pruned: Sequence[str] = DEFAULT_PRUNED,
+                device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]: ...
+
+    def fc1(self, w_fc1: np.ndarray, b_fc1: np.ndarray, device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]: ...
+
+
+ENGINES: dict[str, InferenceEngine] = {
+    engine.name: engine
+    for engine in (
+        TfEngine("tf-dense", sparse=False),
+        TfEngine("tf-sparse", sparse=True),
+        LiteRtEngine("tflite-dense", sparse=False),
+        LiteRtEngine("tflite-sparse", sparse=True),
+        ScipyCsrEngine(),
+    )
+}
+
+__all__ = ["ENGINES", "InferenceEngine", "tflite_model_bytes"]

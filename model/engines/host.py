@@ -1,0 +1,67 @@
+"""Engines that run the conv stack on TensorFlow (dense) and the fc layers on the host CPU with a sparse library.
+
+Conv kernels stay dense even when pruned. Subclasses say only how to build ``x -> x @ kernel`` from a
+kernel; the sparse structure is built at build time, never inside the timed call.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from model.engines import tf_graph
+from model.engines.spec import DEFAULT_PRUNED, checked_fc1, checked_pruned, checked_weights, require_available
+
+MatMul = Callable[[np.ndarray], np.ndarray]
+
+
+class HostSparseEngine:
+    name: str
+    sparse = True
+    fc1_storage = "csr-int32"  # CSR of the transposed kernel: one row per output unit
+
+    def missing_reason(self) -> str | None:
+        """Why the library is not usable here (package not installed), or None."""
+        return None
+
+    def sparse_times(self, kernel: np.ndarray) -> MatMul:
+        """x -> x @ kernel with kernel stored in the library's sparse format (float32 result, writable)."""
+        raise NotImplementedError
+
+    def unavailable_reason(self, device: str) -> str | None:
+        return "CPU only" if device == "gpu" else self.missing_reason()
+
+    def _times(self, kernel: np.ndarray, sparse: bool) -> MatMul:
+        return self.sparse_times(kernel) if sparse else (lambda x: x @ kernel)
+
+    def network(self, weights: Mapping[str, np.ndarray], pruned: Sequence[str] = DEFAULT_PRUNED,
+                device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
+        require_available(self, device)
+        weights, sparse_names = checked_weights(weights), checked_pruned(pruned)
+        features = tf_graph.conv_features(weights, device)
+        fc1 = relu_layer(self._times(weights["w_fc1"], "w_fc1" in sparse_names), weights["b_fc1"])
+        times_w2, b_fc2 = self._times(weights["w_fc2"], "w_fc2" in sparse_names), weights["b_fc2"]
+
+        def predict(x: np.ndarray) -> np.ndarray:
+            logits = times_w2(fc1(features(x)))
+            logits += b_fc2
+            return logits
+
+        return predict
+
+    def fc1(self, w_fc1: np.ndarray, b_fc1: np.ndarray, device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
+        require_available(self, device)
+        w_fc1, b_fc1 = checked_fc1(w_fc1, b_fc1)
+        return relu_layer(self.sparse_times(w_fc1), b_fc1)
+
+
+def relu_layer(times_w: MatMul, bias: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """x -> relu(x @ W + b), in place on the product so no extra array is allocated."""
+
+    def layer(x: np.ndarray) -> np.ndarray:
+        y = times_w(x)
+        y += bias
+        return np.maximum(y, 0, out=y)
+
+    return layer

@@ -1,0 +1,46 @@
+"""Keep one engine's idle threads from slowing the engine timed after it.
+
+After a call, several thread pools keep spinning on the cores for a while (OpenBLAS ~0.1 s, libgomp in
+torch and Intel OpenMP in MKL several ms) and take the second core from whatever runs next, which then
+looks 1.5-2.3x slower. The spin limits are read when a library loads, so ``bound_spinning`` must run
+before numpy, torch or MKL are imported (``model.engines`` calls it on import; call it earlier, first
+thing in conftest.py or the CLI, to cover numpy's OpenBLAS too). ``settle`` covers what is left.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+SPIN_LIMITS = {
+    "OPENBLAS_THREAD_TIMEOUT": "4",  # idle OpenBLAS workers sleep after 2**4 cycles instead of 2**28
+    "GOMP_SPINCOUNT": "0",  # libgomp (torch): sleep at a barrier at once
+    "OMP_WAIT_POLICY": "PASSIVE",  # any OpenMP runtime: waiting threads sleep
+    "KMP_BLOCKTIME": "0",  # Intel OpenMP (MKL): no busy wait after a parallel region
+    "MKL_DYNAMIC": "FALSE",  # MKL: use the thread count it is given, not fewer when busy
+}
+# Library module -> the variables it reads when it loads.
+READ_AT_LOAD = {
+    "numpy": ("OPENBLAS_THREAD_TIMEOUT",),
+    "torch": ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY"),
+    "sparse_dot_mkl": ("KMP_BLOCKTIME", "OMP_WAIT_POLICY", "MKL_DYNAMIC"),
+}
+SETTLE_SECONDS = 0.15  # longer than the longest spin seen here (OpenBLAS, ~0.1 s)
+
+
+def bound_spinning() -> tuple[str, ...]:
+    """Set the spin limits (values the user already set win); return the loaded libraries they come too late for."""
+    for variable, value in SPIN_LIMITS.items():
+        os.environ.setdefault(variable, value)
+    return tuple(module for module in READ_AT_LOAD if module in sys.modules)
+
+
+def cpu_threads() -> int:
+    """Cores this process may use; every multi-threaded engine gets this many so they compare like for like."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def settle(seconds: float = SETTLE_SECONDS) -> None:
+    """Sleep between two engines so the previous one's threads go idle before the next is timed."""
+    time.sleep(seconds)

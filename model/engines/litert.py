@@ -1,0 +1,87 @@
+"""``tflite-dense`` and ``tflite-sparse``: the TF network converted to a .tflite model, run by LiteRT with XNNPACK.
+
+``tflite-sparse`` converts with ``tf.lite.Optimize.EXPERIMENTAL_SPARSITY``, which stores sufficiently sparse
+constant kernels in TFLite's sparse encoding; the converter itself picks which tensors qualify, so
+``pruned`` is only validated. The file gets smaller, but at load XNNPACK densifies the weights again, so
+the time per call is the dense one. The interpreter comes from ``ai_edge_litert`` (pip ai-edge-litert)
+when installed, else from ``tf.lite``; both get ``num_threads`` = the cores this process may use (what
+TensorFlow's own intra-op pool uses), set explicitly because LiteRT's default is not documented as stable.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from model.engines.hygiene import cpu_threads
+from model.engines.spec import DEFAULT_PRUNED, checked_pruned, require_available
+from model.engines.tf_graph import TfEngine
+
+DENSE_TF = TfEngine("tf-dense", sparse=False)
+
+
+def interpreter_class() -> type:
+    if importlib.util.find_spec("ai_edge_litert") is not None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        return Interpreter
+    return tf.lite.Interpreter
+
+
+def converted(function: tf.types.experimental.PolymorphicFunction, sparse: bool) -> bytes:
+    holder = tf.Module()
+    holder.function = function
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function()], holder)
+    if sparse:
+        converter.optimizations = [tf.lite.Optimize.EXPERIMENTAL_SPARSITY]
+    return converter.convert()
+
+
+def tflite_model_bytes(weights: Mapping[str, np.ndarray], pruned: Sequence[str] = DEFAULT_PRUNED,
+                       sparse: bool = False) -> bytes:
+    """The .tflite flatbuffer of the whole network, as the suite reports its size."""
+    checked_pruned(pruned)
+    return converted(DENSE_TF.network_function(weights, pruned), sparse)
+
+
+def interpreted(model: bytes) -> Callable[[np.ndarray], np.ndarray]:
+    """Run ``model``; one interpreter per batch size, sized and allocated on that size's first call."""
+    interpreters: dict[int, tuple] = {}
+
+    def prepared(shape: tuple[int, ...]) -> tuple:
+        interpreter = interpreter_class()(model_content=model, num_threads=cpu_threads())
+        interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], shape)
+        interpreter.allocate_tensors()
+        return interpreter, interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        if x.shape[0] not in interpreters:
+            interpreters[x.shape[0]] = prepared(x.shape)
+        interpreter, input_index, output_index = interpreters[x.shape[0]]
+        interpreter.set_tensor(input_index, x)
+        interpreter.invoke()
+        return interpreter.get_tensor(output_index)
+
+    return predict
+
+
+class LiteRtEngine:
+    def __init__(self, name: str, sparse: bool):
+        self.name = name
+        self.sparse = sparse
+        self.fc1_storage = "dense"  # XNNPACK densifies sparse-encoded weights at load
+
+    def unavailable_reason(self, device: str) -> str | None:
+        return "CPU only (no GPU delegate wired up)" if device == "gpu" else None
+
+    def network(self, weights: Mapping[str, np.ndarray], pruned: Sequence[str] = DEFAULT_PRUNED,
+                device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
+        require_available(self, device)
+        return interpreted(tflite_model_bytes(weights, pruned, self.sparse))
+
+    def fc1(self, w_fc1: np.ndarray, b_fc1: np.ndarray, device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
+        require_available(self, device)
+        return interpreted(converted(DENSE_TF.fc1_function(w_fc1, b_fc1), self.sparse))

@@ -1,0 +1,72 @@
+"""What every engine checks at build time, so bad weights fail with one line instead of deep in a kernel."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from prunebench.errors import DataError, UsageError
+
+WEIGHT_SHAPES = {
+    "w_conv1": (5, 5, 1, 32),
+    "b_conv1": (32,),
+    "w_conv2": (5, 5, 32, 64),
+    "b_conv2": (64,),
+    "w_fc1": (3136, 1024),
+    "b_fc1": (1024,),
+    "w_fc2": (1024, 10),
+    "b_fc2": (10,),
+}
+KERNELS = ("w_conv1", "w_conv2", "w_fc1", "w_fc2")
+DEFAULT_PRUNED = ("w_fc1", "w_fc2")
+DEVICES = ("cpu", "gpu")
+
+
+def checked_weights(weights: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Return the eight weights as C-contiguous float32 arrays of the contract's shapes."""
+    checked = {}
+    for name, shape in WEIGHT_SHAPES.items():
+        if name not in weights:
+            raise DataError(f"weights: variable {name!r} is missing")
+        checked[name] = checked_array(name, weights[name], shape)
+    return checked
+
+
+def checked_array(name: str, value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    array = np.asarray(value)
+    if array.shape != shape:
+        raise DataError(f"weights: {name} has shape {array.shape}, expected {shape}")
+    if not np.issubdtype(array.dtype, np.floating):
+        raise DataError(f"weights: {name} has dtype {array.dtype}, expected float32")
+    if not np.all(np.isfinite(array)):
+        raise DataError(f"weights: {name} contains NaN or infinity")
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def checked_fc1(w_fc1: np.ndarray, b_fc1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return (checked_array("w_fc1", w_fc1, WEIGHT_SHAPES["w_fc1"]),
+            checked_array("b_fc1", b_fc1, WEIGHT_SHAPES["b_fc1"]))
+
+
+def checked_pruned(pruned: Sequence[str]) -> frozenset[str]:
+    """Only kernels can be stored sparse; biases and unknown names are a user error."""
+    if isinstance(pruned, str):
+        raise UsageError(f"pruned: expected a list of variable names, got the string {pruned!r}")
+    unknown = sorted(set(pruned) - set(KERNELS))
+    if unknown:
+        raise UsageError(f"pruned: {', '.join(unknown)} not among the prunable kernels {', '.join(KERNELS)}")
+    return frozenset(pruned)
+
+
+def checked_device(device: str) -> str:
+    if device not in DEVICES:
+        raise UsageError(f"device: {device!r} is not one of {', '.join(DEVICES)}")
+    return device
+
+
+def require_available(engine, device: str) -> None:
+    """Building an engine that cannot run here is a usage error that names the reason."""
+    reason = engine.unavailable_reason(checked_device(device))
+    if reason is not None:
+        raise UsageError(f"engine {engine.name} on {device}: {reason}")

@@ -1,0 +1,174 @@
+"""Every available engine computes what tf-dense computes, and says clearly when it cannot run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.engines import ENGINES, tflite_model_bytes
+from model.engines.bandwidth import fc1_bytes_read, measure_read_bandwidth
+from model.engines.spec import WEIGHT_SHAPES
+from prunebench.errors import DataError, UsageError
+
+SPARSITIES = (0.0, 0.5, 0.9, 0.99)
+BATCHES = (1, 7, 32)
+TOLERANCE = 1e-4  # float32 sums of 3136 terms in a different order differ by ~1e-6 here
+REFERENCE = ENGINES["tf-dense"]
+
+
+def random_weights(sparsity: float, seed: int = 0) -> dict[str, np.ndarray]:
+    """He-scaled random weights of the real shapes; the fc kernels' smallest |w| set to zero."""
+    rng = np.random.default_rng(seed)
+    weights = {}
+    for name, shape in WEIGHT_SHAPES.items():
+        scale = np.sqrt(2.0 / np.prod(shape[:-1])) if len(shape) > 1 else 0.1
+        weights[name] = (rng.standard_normal(shape) * scale).astype(np.float32)
+    for name in ("w_fc1", "w_fc2"):
+        kernel = weights[name]
+        kernel[np.abs(kernel) < np.quantile(np.abs(kernel), sparsity)] = 0.0
+    return weights
+
+
+def images(batch: int) -> np.ndarray:
+    return np.random.default_rng(batch).random((batch, 28, 28, 1), dtype=np.float32)
+
+
+def features(batch: int) -> np.ndarray:
+    return np.random.default_rng(batch).random((batch, 3136), dtype=np.float32)
+
+
+def available(name: str) -> None:
+    reason = ENGINES[name].unavailable_reason("cpu")
+    if reason is not None:
+        pytest.skip(f"{name}: {reason}")
+
+
+def assert_same_predictions(actual: np.ndarray, expected: np.ndarray) -> None:
+    assert actual.dtype == np.float32 and actual.shape == expected.shape
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=TOLERANCE)
+    assert (actual.argmax(axis=1) == expected.argmax(axis=1)).all()
+
+
+@pytest.fixture(scope="module", params=SPARSITIES, ids=lambda s: f"sparsity={s}")
+def weights(request) -> dict[str, np.ndarray]:
+    return random_weights(request.param)
+
+
+@pytest.mark.parametrize("name", [name for name in ENGINES if name != "tf-dense"])
+def test_network_matches_tf_dense(name, weights):
+    available(name)
+    network, reference = ENGINES[name].network(weights, ["w_fc1", "w_fc2"]), REFERENCE.network(weights, [])
+    for batch in BATCHES:
+        assert_same_predictions(network(images(batch)), reference(images(batch)))
+
+
+@pytest.mark.parametrize("name", [name for name in ENGINES if name != "tf-dense"])
+def test_fc1_matches_tf_dense(name, weights):
+    available(name)
+    fc1 = ENGINES[name].fc1(weights["w_fc1"], weights["b_fc1"])
+    reference = REFERENCE.fc1(weights["w_fc1"], weights["b_fc1"])
+    for batch in BATCHES:
+        assert_same_predictions(fc1(features(batch)), reference(features(batch)))
+
+
+def test_tf_dense_fc1_is_relu_of_affine():
+    weights = random_weights(0.9)
+    x = features(7)
+    expected = np.maximum(x.astype(np.float64) @ weights["w_fc1"] + weights["b_fc1"], 0)
+    np.testing.assert_allclose(REFERENCE.fc1(weights["w_fc1"], weights["b_fc1"])(x), expected, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("name", [name for name in ENGINES if ENGINES[name].sparse])
+def test_sparse_engines_may_be_given_pruned_conv_kernels(name):
+    available(name)
+    weights = random_weights(0.9)
+    network = ENGINES[name].network(weights, ["w_conv1", "w_conv2", "w_fc1", "w_fc2"])
+    assert_same_predictions(network(images(7)), REFERENCE.network(weights, [])(images(7)))
+
+
+@pytest.mark.parametrize("device", ["cpu", "gpu"])
+@pytest.mark.parametrize("name", list(ENGINES))
+def test_reason_is_none_or_a_line_and_building_unavailable_raises_it(name, device):
+    engine = ENGINES[name]
+    reason = engine.unavailable_reason(device)
+    if reason is None:
+        return
+    assert isinstance(reason, str) and reason.strip() and "\n" not in reason
+    with pytest.raises(UsageError, match=reason.split("(")[0].strip()):
+        engine.fc1(*(random_weights(0.0)[key] for key in ("w_fc1", "b_fc1")), device=device)
+
+
+def test_tf_engines_report_missing_gpu():
+    import tensorflow as tf
+
+    expected = None if tf.config.list_physical_devices("GPU") else "TensorFlow sees no GPU"
+    assert ENGINES["tf-dense"].unavailable_reason("gpu") == expected
+    assert ENGINES["tf-sparse"].unavailable_reason("gpu") == expected
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ["tf-dense", "tf-sparse"])
+def test_gpu_network_matches_cpu(name):
+    reason = ENGINES[name].unavailable_reason("gpu")
+    if reason is not None:
+        pytest.skip(reason)
+    weights = random_weights(0.9)
+    gpu = ENGINES[name].network(weights, ["w_fc1", "w_fc2"], device="gpu")
+    assert_same_predictions(gpu(images(32)), REFERENCE.network(weights, [])(images(32)))
+
+
+def test_sparsity_aware_tflite_file_is_smaller_at_90_percent():
+    weights = random_weights(0.9)
+    dense, sparse = (len(tflite_model_bytes(weights, ["w_fc1", "w_fc2"], sparse=flag)) for flag in (False, True))
+    assert dense > 4 * weights["w_fc1"].size  # holds the dense fc1 kernel
+    assert sparse < dense / 2
+
+
+@pytest.mark.parametrize(
+    "change, error, words",
+    [
+        (lambda w: w.pop("b_fc2"), DataError, "b_fc2"),
+        (lambda w: w.update(w_fc1=np.zeros((10, 10), np.float32)), DataError, "w_fc1 has shape"),
+        (lambda w: w.update(w_fc2=np.full((1024, 10), np.nan, np.float32)), DataError, "NaN"),
+        (lambda w: w.update(b_fc1=np.zeros(1024, np.int32)), DataError, "dtype"),
+    ],
+    ids=["missing", "shape", "nan", "dtype"],
+)
+@pytest.mark.parametrize("name", ["tf-sparse", "scipy-csr"])
+def test_bad_weights_raise_one_line_data_error(name, change, error, words):
+    weights = random_weights(0.0)
+    change(weights)
+    with pytest.raises(error, match=words):
+        ENGINES[name].network(weights)
+
+
+@pytest.mark.parametrize("pruned", [["b_fc1"], ["w_fc3"], "w_fc1"])
+def test_bad_pruned_names_raise_usage_error(pruned):
+    with pytest.raises(UsageError, match="pruned"):
+        ENGINES["tf-sparse"].network(random_weights(0.0), pruned)
+
+
+def test_unknown_device_raises_usage_error():
+    with pytest.raises(UsageError, match="device: 'tpu'"):
+        ENGINES["scipy-csr"].unavailable_reason("tpu") or ENGINES["scipy-csr"].network(random_weights(0.0), device="tpu")
+
+
+def test_fc1_bytes_read_by_hand():
+    kernel = np.array([[1, 0, 0], [0, 2, 0], [0, 0, 0], [3, 0, 4]], np.float32)  # 4 inputs, 3 outputs, nnz 4
+    activations = 4 * (3 + 2 * (4 + 3))  # bias, then batch 2 of inputs and outputs: 68 bytes
+    assert fc1_bytes_read("tf-dense", kernel, 2) == 4 * 12 + activations
+    assert fc1_bytes_read("scipy-csr", kernel, 2) == 4 * 4 + 4 * 4 + 4 * (3 + 1) + activations
+    assert fc1_bytes_read("tf-sparse", kernel, 2) == 16 * 4 + 4 * 4 + activations
+
+
+@pytest.mark.parametrize("args, words", [(("no-such", np.zeros((2, 2)), 1), "engine"),
+                                         (("tf-dense", np.zeros(4), 1), "w_fc1"),
+                                         (("tf-dense", np.zeros((2, 2)), 0), "batch")])
+def test_fc1_bytes_read_rejects_bad_input(args, words):
+    with pytest.raises(UsageError, match=words):
+        fc1_bytes_read(*args)
+
+
+def test_read_bandwidth_is_plausible():
+    bandwidth = measure_read_bandwidth(repeats=3)
+    assert 1e8 < bandwidth < 1e12  # between 0.1 GB/s and 1 TB/s: any machine this runs on
