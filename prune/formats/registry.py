@@ -1,0 +1,32 @@
+"""Every storage format by its stable name, and the subset :func:`size_table` measures by default."""
+
+from __future__ import annotations
+
+from prune.formats.bitmask import Bitmask
+from prune.formats.compressed import Compressed, Gzip, Zstd
+from prune.formats.coordinate import COO_INT64, PAPER_TF1
+from prune.formats.csr import CSR_INT32, CSR_REL_UINT8
+from prune.formats.dense import DenseFloat32
+from prune.formats.gap import FlatGap
+from prune.formats.values import ValueCoding
+
+FLOAT32 = ValueCoding("<f4", shuffle=False)
+FLOAT32_SHUFFLED = ValueCoding("<f4", shuffle=True)
+
+LAYOUTS = [DenseFloat32(), PAPER_TF1, COO_INT64, CSR_INT32, CSR_REL_UINT8, Bitmask(FLOAT32)]
+_BEYOND = [
+    Compressed(Bitmask(FLOAT32_SHUFFLED), Zstd()),
+    Compressed(FlatGap(FLOAT32_SHUFFLED), Zstd()),
+    Compressed(Bitmask(ValueCoding("<f2", shuffle=False)), Zstd()),
+    Compressed(Bitmask(ValueCoding("<f2", shuffle=True)), Zstd()),
+]
+_ALL = LAYOUTS + [Compressed(layout, codec) for codec in (Zstd(), Gzip()) for layout in LAYOUTS] + _BEYOND
+FORMATS = {fmt.name: fmt for fmt in _ALL}
+
+# zstd-19 and zlib-9 spend 2-150 s per matrix on the highly repetitive index arrays of the coordinate and
+# CSR layouts and on mostly-zero dense data, and never beat the bitmask family there; the default table
+# keeps every raw layout (sizes are arithmetic) plus the compressed formats that can be the smallest.
+SIZE_TABLE_FORMATS = [layout.name for layout in LAYOUTS] + [
+    "dense-float32+gzip", "bitmask+zstd", "bitmask+gzip",
+    "bitmask+shuffle+zstd", "gap-uint8+shuffle+zstd", "bitmask-f16+shuffle+zstd",
+]
