@@ -18,9 +18,9 @@ def cache_dir() -> Path:
     return Path(os.environ.get("PRUNEBENCH_CACHE", PROJECT_ROOT / ".cache" / "prunebench"))
 
 
-def expectations_file() -> Path:
-    """The checked-in verdict expected for each of the paper's claims."""
-    return PROJECT_ROOT / "bench" / "expectations.json"
+def expectations_file(profile: str) -> Path:
+    """The checked-in verdict expected for each of the paper's claims under a profile's evidence."""
+    return PROJECT_ROOT / "bench" / "expectations" / f"{profile}.json"
 
 
 def keras_mnist_cache() -> Path:

@@ -1,0 +1,1 @@
+"""The benchmark suite: per-ratio models, inference benchmarks, the paper's claims."""

@@ -1,0 +1,67 @@
+"""FC1 alone (3136x1024, 96% of the parameters): where does each sparse engine overtake the dense ones?
+
+The kernel is the seed-0 baseline's w_fc1 pruned by magnitude at each ratio (no retraining: a layer's
+speed depends on its sparsity and shape, not on the values), fed with the baseline's real FC1 inputs.
+Beside each time goes the memory-bandwidth lower bound: bytes the format must read / measured bandwidth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench.timing import batch_inputs, skip_unavailable, time_call, timing_key
+from prune.masks import apply_mask, magnitude_mask
+from prunebench.measure import ModelSpec
+from prunebench.suite import DEVICES, FC1_RATIOS
+
+
+@pytest.fixture(scope="session")
+def fc1_inputs(builder):
+    """The baseline's activations entering FC1 (flattened conv features) for the evaluation images."""
+    from model.cnn import build_cnn, set_weights
+    import keras
+
+    baseline = builder.get(ModelSpec(0.0, 0))
+    model = build_cnn()
+    set_weights(model, baseline.weights)
+    features = keras.Model(model.inputs, model.get_layer("flatten").output)
+    return np.asarray(features.predict(builder.images, batch_size=1000, verbose=0), dtype=np.float32)
+
+
+@pytest.fixture(scope="session")
+def read_bandwidth(session_state):
+    from model.engines.bandwidth import measure_read_bandwidth
+
+    session_state.bandwidth = measure_read_bandwidth()
+    return session_state.bandwidth
+
+
+@pytest.fixture(scope="session", params=FC1_RATIOS, ids=[f"ratio={r:g}" for r in FC1_RATIOS])
+def fc1_kernel(request, builder):
+    weights = builder.get(ModelSpec(0.0, 0)).weights
+    kernel = apply_mask(weights["w_fc1"], magnitude_mask(weights["w_fc1"], request.param))
+    return request.param, kernel, weights["b_fc1"]
+
+
+@pytest.mark.benchmark
+@pytest.mark.parametrize("device", DEVICES)
+def test_fc1(benchmark, fc1_kernel, fc1_engine, device, batch, fc1_inputs, read_bandwidth, session_state):
+    from model.engines import ENGINES
+    from model.engines.bandwidth import fc1_bytes_read
+
+    ratio, kernel, bias = fc1_kernel
+    engine = ENGINES[fc1_engine]
+    skip_unavailable(engine, fc1_engine, device)
+    inputs = batch_inputs(fc1_inputs, batch)
+    bytes_read = fc1_bytes_read(fc1_engine, kernel, len(inputs))
+    extra_info = {"ratio": ratio, "engine": fc1_engine, "device": device, "batch_size": len(inputs),
+                  "scope": "fc1", "nonzero": int(np.count_nonzero(kernel)), "bytes_read": bytes_read,
+                  "bandwidth_bytes_per_s": read_bandwidth, "bandwidth_bound_s": bytes_read / read_bandwidth}
+    timing = time_call(benchmark, engine.fc1(kernel, bias, device), inputs, batch, extra_info)
+    if timing is not None:
+        entry = session_state.fc1.setdefault(ratio, {"nonzero": extra_info["nonzero"], "timings": {},
+                                                     "bytes_read": {}})
+        key = timing_key(fc1_engine, device, "fc1", batch)
+        entry["timings"][key] = timing
+        entry["bytes_read"][key] = bytes_read

@@ -1,0 +1,58 @@
+"""The suite's own machinery must cost little: its training path against a bare Keras ``fit`` of the same
+model, side by side in one run (medians)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+SPEED_STEPS = 100
+BATCH = 32
+MIN_RELATIVE_SPEED = 0.9  # the issue's target: at least 0.9x the bare fit's steps per second
+
+
+def _bare_fit(mnist):
+    import keras
+
+    from model.cnn import build_cnn
+    from model.data import to_inputs
+
+    model = build_cnn()
+    model.compile(optimizer=keras.optimizers.Adam(1e-4),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    images = to_inputs(mnist.train_images[:SPEED_STEPS * BATCH])
+    labels = mnist.train_labels[:SPEED_STEPS * BATCH].astype(np.int32)
+    return lambda: model.fit(images, labels, batch_size=BATCH, epochs=1, shuffle=True, verbose=0)
+
+
+def _prunebench_train(mnist):
+    from model.cnn import build_cnn
+    from model.train import compile_for_training, train
+
+    model = build_cnn()
+    compile_for_training(model)
+    return lambda: train(model, mnist, SPEED_STEPS, BATCH, seed=0)
+
+
+TRAINERS = {"bare-keras-fit": _bare_fit, "prunebench": _prunebench_train}
+
+
+@pytest.mark.benchmark
+@pytest.mark.parametrize("trainer", TRAINERS)
+def test_training_throughput(benchmark, trainer, mnist, session_state):
+    run = TRAINERS[trainer](mnist)
+    benchmark.extra_info.update({"trainer": trainer, "steps": SPEED_STEPS, "batch_size": BATCH})
+    benchmark.pedantic(run, rounds=3, warmup_rounds=1, iterations=1)
+    if not benchmark.disabled and benchmark.stats is not None:
+        session_state.training_speed[trainer] = float(benchmark.stats.stats.median)
+
+
+@pytest.mark.benchmark
+def test_suite_training_keeps_up_with_bare_fit(session_state):
+    speed = session_state.training_speed
+    if set(speed) != set(TRAINERS):
+        pytest.skip("needs both training benchmarks of this run (benchmarks disabled or deselected)")
+    relative = speed["bare-keras-fit"] / speed["prunebench"]
+    assert relative >= MIN_RELATIVE_SPEED, (
+        f"prunebench trains at {relative:.2f}x the steps/s of a bare Keras fit "
+        f"(medians {speed['prunebench']:.3f} s vs {speed['bare-keras-fit']:.3f} s per {SPEED_STEPS} steps)")

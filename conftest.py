@@ -1,0 +1,198 @@
+"""pytest wiring for the benchmark suite: options, session fixtures, machine info, results at the end.
+
+The logic lives in ``prunebench.suite`` / ``prunebench.measure``; this file only connects it to pytest.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import time  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from prunebench import paths  # noqa: E402
+from prunebench.errors import PrunebenchError  # noqa: E402
+from prunebench.options import SUITE_OPTIONS  # noqa: E402
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("prunebench", "prunebench benchmark suite")
+    for option in SUITE_OPTIONS:
+        option.add_to(group.addoption)
+
+
+@dataclass
+class SessionState:
+    """What the suite gathers during one pytest session (per xdist worker)."""
+
+    started: float = field(default_factory=time.time)
+    config: object = None  # SuiteConfig, made on first use (it imports TensorFlow)
+    builder: object = None  # ModelBuilder
+    clock: object = None  # PhaseClock
+    timings: dict = field(default_factory=dict)  # ModelSpec -> {timing key: {"median_s", "rounds"}}
+    fc1: dict = field(default_factory=dict)  # ratio -> {"timings": {...}, "fc1_bytes": {...}}
+    bandwidth: float | None = None
+    training_speed: dict = field(default_factory=dict)  # trainer -> median seconds for SPEED_STEPS steps
+    benchmark_json: Path | None = None
+    written: list = field(default_factory=list)
+
+
+STATE = pytest.StashKey[SessionState]()
+
+
+def state_of(config) -> SessionState:
+    return config.stash.setdefault(STATE, SessionState())
+
+
+def suite_config(config):
+    """The SuiteConfig of this session; a bad option value ends the run with one line (exit 4)."""
+    state = state_of(config)
+    if state.config is None:
+        from model.engines import ENGINES
+        from prunebench.suite import SuiteConfig
+
+        try:
+            state.config = SuiteConfig.from_options(config.getoption, tuple(ENGINES))
+        except PrunebenchError as error:
+            raise pytest.UsageError(str(error)) from None
+    return state.config
+
+
+def pytest_configure(config):
+    """Save pytest-benchmark's JSON under results/ (via a temporary name) unless the user chose a path."""
+    state = state_of(config)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker or not hasattr(config.option, "benchmark_json") or config.option.benchmark_json is not None:
+        return
+    if config.option.benchmark_disable or config.option.benchmark_skip:
+        return
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    profile = config.getoption("profile")
+    state.benchmark_json = paths.results_dir() / "benchmarks" / f"{profile}-{stamp}.json"
+    state.benchmark_json.parent.mkdir(parents=True, exist_ok=True)
+    config.option.benchmark_json = open(str(state.benchmark_json) + ".tmp-writing", "wb")  # noqa: SIM115
+
+
+def pytest_unconfigure(config):
+    state = state_of(config)
+    if state.benchmark_json is None:
+        return
+    pending = Path(str(state.benchmark_json) + ".tmp-writing")
+    config.option.benchmark_json.close()
+    if pending.exists() and pending.stat().st_size > 0:
+        os.replace(pending, state.benchmark_json)
+    else:
+        pending.unlink(missing_ok=True)
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    from prunebench.suite import machine_record
+
+    record = machine_record()
+    machine_info.update({"tensorflow": record["tensorflow"], "cpu_model": record["cpu"],
+                         "threads": record["threads"], "gpus": record["gpus"]})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Model checks first (they build the models), then the benchmarks, then the claims, which are judged
+    on everything the run measured."""
+
+    def phase(item) -> int:
+        return 2 if item.get_closest_marker("claims") else 1 if item.get_closest_marker("benchmark") else 0
+
+    items.sort(key=phase)
+
+
+def pytest_generate_tests(metafunc):
+    if not {"suite_model", "network_engine", "fc1_engine", "batch"} & set(metafunc.fixturenames):
+        return
+    suite = suite_config(metafunc.config)
+    if "suite_model" in metafunc.fixturenames:
+        specs = suite.model_specs()
+        metafunc.parametrize("suite_model", specs, indirect=True, ids=[spec.id for spec in specs], scope="session")
+    if "network_engine" in metafunc.fixturenames:
+        metafunc.parametrize("network_engine", suite.network_engines)
+    if "fc1_engine" in metafunc.fixturenames:
+        metafunc.parametrize("fc1_engine", suite.fc1_engines)
+    if "batch" in metafunc.fixturenames:
+        metafunc.parametrize("batch", suite.batches, ids=[f"batch={batch}" for batch in suite.batches])
+
+
+@pytest.fixture(scope="session")
+def suite(pytestconfig):
+    return suite_config(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def mnist(suite):
+    from model.data import load_mnist, resolve_data_dir
+
+    try:
+        return load_mnist(resolve_data_dir(suite.data_dir))
+    except PrunebenchError as error:
+        pytest.exit(f"prunebench: {error}", returncode=2)
+
+
+@pytest.fixture(scope="session")
+def builder(pytestconfig, suite, mnist):
+    from prunebench.cache import ModelCache
+    from prunebench.measure import ModelBuilder, PhaseClock
+
+    state = state_of(pytestconfig)
+    state.clock = PhaseClock()
+    state.builder = ModelBuilder(mnist, suite.settings, ModelCache(paths.cache_dir()), state.clock,
+                                 suite.eval_images)
+    return state.builder
+
+
+@pytest.fixture(scope="session")
+def suite_model(request, builder):
+    """One pruned, retrained, sparsified model (or a baseline at ratio 0), built once, cached on disk."""
+    return builder.get(request.param)
+
+
+@pytest.fixture(scope="session")
+def all_models(suite, builder):
+    """Every model of the profile, for tests that judge the whole sweep."""
+    return [builder.get(spec) for spec in suite.model_specs()]
+
+
+@pytest.fixture(scope="session")
+def session_state(pytestconfig):
+    return state_of(pytestconfig)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Benchmark wall time counts to the 'benchmarking' phase (model building has its own phases)."""
+    state = state_of(pyfuncitem.config)
+    start = time.perf_counter()
+    yield
+    if pyfuncitem.get_closest_marker("benchmark") is not None and state.clock is not None:
+        state.clock.seconds["benchmarking"] += time.perf_counter() - start
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from prunebench.suite_results import finish_session
+
+    state = state_of(session.config)
+    state.written = finish_session(session.config, state)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    state = state_of(config)
+    if state.clock is not None:
+        phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in state.clock.seconds.items())
+        terminalreporter.write_sep("-", "prunebench wall time per phase")
+        terminalreporter.write_line(phases)
+        if state.builder is not None:
+            built = state.builder.cache.built
+            terminalreporter.write_line(f"models built this run: {len(built)}; reused from cache: "
+                                        f"{len(state.builder.loaded()) - len(built)}")
+    for path in state.written:
+        terminalreporter.write_line(f"wrote {path}")

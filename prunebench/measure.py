@@ -1,0 +1,188 @@
+"""Build (or reuse from the cache) the suite's models and measure everything about them but time.
+
+Timing belongs to the benchmarks; here go sizes, nonzero counts, accuracies and the dense/sparse
+agreement, all as plain Python numbers in one results row per model (see docs/CONTRACTS.md).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from model.checkpoint import directory_bytes, load_dense
+from model.data import Mnist, to_inputs
+from model.engines import ENGINES
+from prune.formats import FORMATS, size_table
+from prune.paper_format import load_sparse
+from prunebench import atomic
+from prunebench.cache import ModelCache, code_version
+from prunebench.paths import PROJECT_ROOT
+from prunebench.pipeline import Settings, prune_and_retrain, sparsify_step, train_baseline
+
+MEASUREMENTS = "measurements.json"
+EVAL_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    ratio: float
+    seed: int
+
+    @property
+    def id(self) -> str:
+        return f"ratio={self.ratio:g}-seed={self.seed}"
+
+
+@dataclass
+class SuiteModel:
+    spec: ModelSpec
+    weights: dict[str, np.ndarray]
+    pruned: tuple[str, ...]
+    record: dict  # one row of results["models"]
+    directory: Path
+
+
+@dataclass
+class PhaseClock:
+    """Wall time this run spent per phase (a warm cache spends ~0 on training)."""
+
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
+        ("training", "retraining", "sparsifying", "measuring", "benchmarking"), 0.0))
+
+    @contextmanager
+    def phase(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - start
+
+
+def logits(engine: str, weights: dict, pruned: tuple[str, ...], images: np.ndarray) -> np.ndarray:
+    predict = ENGINES[engine].network(weights, pruned)
+    return np.concatenate([predict(images[i:i + EVAL_BATCH]) for i in range(0, len(images), EVAL_BATCH)])
+
+
+def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(np.argmax(scores, axis=1) == labels))
+
+
+class ModelBuilder:
+    """Session-wide access to baseline and pruned models, each built once and cached on disk."""
+
+    def __init__(self, data: Mnist, settings: Settings, cache: ModelCache, clock: PhaseClock, eval_images: int):
+        self.data, self.settings, self.cache, self.clock = data, settings, cache, clock
+        self.eval_images = eval_images
+        self.images = to_inputs(data.test_images[:eval_images])
+        self.labels = data.test_labels[:eval_images]
+        self._models: dict[ModelSpec, SuiteModel] = {}
+        self._code = code_version(PROJECT_ROOT)
+
+    def get(self, spec: ModelSpec) -> SuiteModel:
+        if spec not in self._models:
+            self._models[spec] = self._baseline(spec.seed) if spec.ratio == 0 else self._pruned(spec)
+        return self._models[spec]
+
+    def loaded(self) -> list[SuiteModel]:
+        return list(self._models.values())
+
+    def _seed_settings(self, seed: int) -> Settings:
+        return Settings(**{**self.settings.__dict__, "seed": seed})
+
+    def _baseline_fields(self, seed: int) -> dict:
+        s = self.settings
+        return {"kind": "baseline", "data": self.data.checksum, "max_steps": s.max_steps,
+                "batch_size": s.batch_size, "seed": seed, "deterministic": s.deterministic,
+                "eval_images": self.eval_images,
+                "code": self._code, "tensorflow": tf.__version__}
+
+    def _baseline(self, seed: int) -> SuiteModel:
+        spec = ModelSpec(0.0, seed)
+
+        def build(tmp: Path) -> None:
+            with self.clock.phase("training"):
+                train_baseline(self.data, self._seed_settings(seed), tmp / "step_1")
+            with self.clock.phase("measuring"):
+                weights = load_dense(tmp / "step_1")[0]
+                row = self._row(spec, weights, weights, None)
+                row["sizes"]["step_1"] = directory_bytes(tmp / "step_1")
+                atomic.write_text(tmp / MEASUREMENTS, json.dumps(row, indent=1, sort_keys=True))
+
+        directory = self.cache.get_or_build(f"baseline-seed{seed}", self._baseline_fields(seed), build)
+        weights = load_dense(directory / "step_1")[0]
+        return SuiteModel(spec, weights, (), _read_row(directory), directory)
+
+    def _pruned(self, spec: ModelSpec) -> SuiteModel:
+        baseline = self.get(ModelSpec(0.0, spec.seed))
+        s = self.settings
+        fields = {**self._baseline_fields(spec.seed), "kind": "pruned", "ratio": spec.ratio,
+                  "retrain_steps": s.retrain_steps, "variables": list(s.variables)}
+
+        def build(tmp: Path) -> None:
+            with self.clock.phase("retraining"):
+                outcome = prune_and_retrain(self.data, self._seed_settings(spec.seed), spec.ratio,
+                                            baseline.directory / "step_1", tmp / "step_2_1", tmp / "step_2_2")
+            with self.clock.phase("sparsifying"):
+                sparsify_step(tmp / "step_2_2", tmp / "step_3", s.variables)
+            with self.clock.phase("measuring"):
+                before = load_dense(tmp / "step_2_1")[0]
+                dense = load_dense(tmp / "step_2_2")[0]
+                sparse = load_sparse(tmp / "step_3")[0]
+                row = self._row(spec, dense, sparse, before)
+                row["variables"] = {name: {"threshold": r.threshold, "total": r.total, "nonzero": r.nonzero}
+                                    for name, r in outcome.reports.items()}
+                row["zeros_held"] = all(np.array_equal(before[n] == 0, dense[n] == 0) for n in s.variables)
+                row["sizes"].update(step_1=baseline.record["sizes"]["step_1"],
+                                    step_2_2=directory_bytes(tmp / "step_2_2"),
+                                    step_3=directory_bytes(tmp / "step_3"))
+                atomic.write_text(tmp / MEASUREMENTS, json.dumps(row, indent=1, sort_keys=True))
+
+        directory = self.cache.get_or_build(f"ratio{spec.ratio:g}-seed{spec.seed}", fields, build)
+        return SuiteModel(spec, load_sparse(directory / "step_3")[0], s.variables, _read_row(directory), directory)
+
+    def _row(self, spec: ModelSpec, dense: dict, sparse: dict, before: dict | None) -> dict:
+        """Everything measured about one model except time."""
+        names = self.settings.variables
+        dense_logits = logits("tf-dense", dense, (), self.images)
+        row = {
+            "ratio": spec.ratio, "seed": spec.seed,
+            "variables": {n: {"threshold": 0.0, "total": int(dense[n].size),
+                              "nonzero": int(np.count_nonzero(dense[n]))} for n in names},
+            "nonzero": int(sum(np.count_nonzero(dense[n]) for n in names)),
+            "accuracy": {"dense": accuracy(dense_logits, self.labels), "sparse": None, "before_retrain": None,
+                         "float16": self._float16_accuracy(dense)},
+            "sizes": {"step_1": None, "step_2_2": None, "step_3": None,
+                      "weights_dense": int(sum(w.nbytes for w in dense.values())),
+                      "weights_sparse": int(sum(12 * np.count_nonzero(dense[n]) if n in names else dense[n].nbytes
+                                                for n in dense))},
+            "timings": {},
+            **size_table(dense, list(names)),
+        }
+        if before is not None:
+            sparse_logits = logits("tf-sparse", sparse, names, self.images)
+            row["accuracy"]["sparse"] = accuracy(sparse_logits, self.labels)
+            row["accuracy"]["before_retrain"] = accuracy(logits("tf-dense", before, (), self.images), self.labels)
+            row["agreement"] = {
+                "same_class": bool(np.array_equal(dense_logits.argmax(1), sparse_logits.argmax(1))),
+                "max_logit_difference": float(np.max(np.abs(dense_logits - sparse_logits))),
+            }
+        return row
+
+    def _float16_accuracy(self, weights: dict) -> float | None:
+        """Accuracy with the pruned variables stored in the lossy float16 format (decoded back)."""
+        lossy = next((f for f in FORMATS.values() if not f.lossless), None)
+        if lossy is None:
+            return None
+        decoded = {n: lossy.decode(lossy.encode(w.reshape(-1, w.shape[-1]))).reshape(w.shape)
+                   if n in self.settings.variables else w for n, w in weights.items()}
+        return accuracy(logits("tf-dense", decoded, (), self.images), self.labels)
+
+
+def _read_row(directory: Path) -> dict:
+    return json.loads((directory / MEASUREMENTS).read_text())

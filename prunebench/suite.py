@@ -1,0 +1,102 @@
+"""The benchmark suite's configuration and bookkeeping, kept out of conftest.py so it can be tested.
+
+A profile fixes the paper's protocol (or a CI-sized one); single options override single fields.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+from prune.policy import DEFAULT_PRUNED
+from prunebench.errors import UsageError
+from prunebench.measure import ModelSpec
+from prunebench.options import PROFILES
+from prunebench.pipeline import Settings
+
+DEVICES = ("cpu", "gpu")
+# FC1 alone, on the baseline's w_fc1 pruned by magnitude at these ratios (issue: where sparse pays off).
+FC1_RATIOS = (0.0, 0.5, 0.7, 0.9, 0.95, 0.99)
+# Whole-network engines per profile: the paper's two networks in CI, every engine for the paper profile.
+NETWORK_ENGINES = {"quick": ("tf-dense", "tf-sparse"), "paper": None}
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    profile: str
+    settings: Settings  # seed is per model; this one's is unused
+    ratios: tuple[float, ...]
+    seeds: tuple[int, ...]
+    network_engines: tuple[str, ...]
+    fc1_engines: tuple[str, ...]
+    data_dir: str | None
+    eval_images: int
+    batches: tuple
+
+    @classmethod
+    def from_options(cls, get, available_engines: tuple[str, ...]) -> "SuiteConfig":
+        """``get(dest)`` reads one parsed option (pytest's ``config.getoption``)."""
+        profile = PROFILES[get("profile")]
+        max_steps = get("max_steps") or profile["max_steps"]
+        retrain_steps = get("retrain_steps") or (profile["retrain_steps"] if not get("max_steps")
+                                                 else max(1, max_steps // 5))
+        settings = Settings(max_steps=max_steps, batch_size=get("batch_size") or profile["batch_size"],
+                            retrain_steps=retrain_steps, seed=0,
+                            variables=tuple(get("pruning_variable_names") or DEFAULT_PRUNED),
+                            deterministic=bool(get("deterministic")))
+        ratios = tuple(r for r in (get("ratios") or profile["ratios"]) if r > 0)
+        if not ratios:
+            raise UsageError("--ratios: give at least one ratio above 0 (ratio 0, the baseline, is always run)")
+        engines = _engine_list(get("engines"), available_engines) or NETWORK_ENGINES[get("profile")] \
+            or available_engines
+        return cls(profile=get("profile"), settings=settings, ratios=tuple(sorted(ratios)),
+                   seeds=tuple(range(get("seeds") or profile["seeds"])), network_engines=tuple(engines),
+                   fc1_engines=tuple(engines if get("engines") else available_engines),
+                   data_dir=get("data_dir"), eval_images=profile["eval_images"], batches=profile["batches"])
+
+    def model_specs(self) -> list[ModelSpec]:
+        """Baselines (ratio 0) first, then every ratio for every seed."""
+        return [ModelSpec(ratio, seed) for ratio in (0.0, *self.ratios) for seed in self.seeds]
+
+    def profile_record(self) -> dict:
+        s = self.settings
+        return {"name": self.profile, "max_steps": s.max_steps, "batch_size": s.batch_size,
+                "retrain_steps": s.retrain_steps, "ratios": list(self.ratios), "seeds": list(self.seeds),
+                "variables": list(s.variables), "learning_rate": 1e-4, "eval_images": self.eval_images}
+
+
+def _engine_list(text: str | None, available: tuple[str, ...]) -> tuple[str, ...] | None:
+    if not text:
+        return None
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    for name in names:
+        if name not in available:
+            raise UsageError(f"--engines: unknown engine {name!r}: choose from {', '.join(available)}")
+    if not names:
+        raise UsageError("--engines: the list is empty")
+    return names
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_record() -> dict:
+    import tensorflow as tf
+
+    return {"tensorflow": tf.__version__, "python": platform.python_version(), "cpu": cpu_model(),
+            "threads": os.cpu_count() or 1,
+            "gpus": [gpu.name for gpu in tf.config.list_physical_devices("GPU")]}
+
+
+def now_iso() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,60 @@
+"""End of a suite run: assemble the results JSON, judge the claims, write report and figures.
+
+Under pytest-xdist each worker writes its part to ``results/workers/``; the controller merges the parts of
+this session into one results JSON (timings are absent there: benchmarks run serially, see README).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from prunebench import paths
+from prunebench.claims import evaluate_claims, load_expectations
+from prunebench.report import write_report
+from prunebench.results import SCHEMA_VERSION, load_results, merge_results, save_results
+from prunebench.suite import machine_record, now_iso
+
+
+def assemble(state) -> dict:
+    """The results dict of this process's measurements (docs/CONTRACTS.md)."""
+    models = []
+    for model in sorted(state.builder.loaded(), key=lambda m: (m.spec.ratio, m.spec.seed)):
+        row = {**model.record, "timings": dict(state.timings.get(model.spec, {}))}
+        models.append(row)
+    results = {
+        "schema_version": SCHEMA_VERSION, "kind": "prunebench-results", "created": now_iso(),
+        "profile": state.config.profile_record(), "machine": machine_record(), "models": models,
+        "fc1": [{"ratio": ratio, **entry} for ratio, entry in sorted(state.fc1.items())],
+        "claims": [], "phases": dict(state.clock.seconds), "bandwidth_bytes_per_s": state.bandwidth,
+        "benchmark_json": (str(state.benchmark_json.relative_to(paths.results_dir()))
+                           if state.benchmark_json else None),
+    }
+    return with_claims(results)
+
+
+def with_claims(results: dict) -> dict:
+    expectations = load_expectations(paths.expectations_file(results["profile"]["name"]))
+    return {**results, "claims": evaluate_claims(results, expectations)}
+
+
+def publish(results: dict) -> list[Path]:
+    out = paths.results_dir()
+    save_results(results, out / "results.json")
+    return [out / "results.json", *write_report(results, out)]
+
+
+def finish_session(config, state) -> list[Path]:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    parts_dir = paths.results_dir() / "workers"
+    if worker:
+        if state.builder is not None and state.builder.loaded():
+            save_results(assemble(state), parts_dir / f"{worker}.json")
+        return []
+    if getattr(config.option, "numprocesses", None):  # xdist controller: merge this session's parts
+        parts = [load_results(path) for path in sorted(parts_dir.glob("*.json"))
+                 if path.stat().st_mtime >= state.started]
+        return publish(with_claims(merge_results(parts))) if parts else []
+    if state.builder is None or not state.builder.loaded():
+        return []
+    return publish(assemble(state))
