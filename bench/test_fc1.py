@@ -61,7 +61,7 @@ def test_fc1(benchmark, fc1_kernel, fc1_engine, device, batch, fc1_inputs, read_
     timing = time_call(benchmark, engine.fc1(kernel, bias, device), inputs, batch, extra_info)
     if timing is not None:
         entry = session_state.fc1.setdefault(ratio, {"nonzero": extra_info["nonzero"], "timings": {},
-                                                     "bytes_read": {}})
+                                                     "fc1_bytes": {}})
         key = timing_key(fc1_engine, device, "fc1", batch)
         entry["timings"][key] = timing
-        entry["bytes_read"][key] = bytes_read
+        entry["fc1_bytes"][key] = bytes_read

@@ -75,8 +75,13 @@ def is_dense_engine(engine: str) -> bool:
     return "dense" in engine
 
 
-def timing_keys(results: dict) -> list[str]:
-    return sorted({key for model in results["models"] for key in model["timings"]})
+def timing_keys(groups: dict[float, list[dict]]) -> list[str]:
+    return sorted({key for models in groups.values() for model in models for key in model["timings"]})
+
+
+def fc1_groups(results: dict) -> dict[float, list[dict]]:
+    """FC1 timings live beside the models (FC1 is timed on the baseline's kernel pruned at its own ratios)."""
+    return {float(entry["ratio"]): [entry] for entry in sorted(results.get("fc1", []), key=lambda e: e["ratio"])}
 
 
 def crossover(ratios: list[float], sparse: list[float | None], best_dense: list[float | None]) -> float | None:
@@ -242,13 +247,13 @@ def formats_section(results: dict, groups: dict[float, list[dict]]) -> str:
             + table(["size", *[f"vs {name}" for name in references]], break_even_rows))
 
 
-def timing_groups(results: dict) -> dict[tuple[str, str, str], list[str]]:
+def timing_groups(groups: dict[float, list[dict]]) -> dict[tuple[str, str, str], list[str]]:
     """Timing keys grouped by (device, scope, batch): the engines that can be compared with each other."""
-    groups: dict[tuple[str, str, str], list[str]] = {}
-    for key in timing_keys(results):
+    comparable: dict[tuple[str, str, str], list[str]] = {}
+    for key in timing_keys(groups):
         engine, device, scope, batch = parse_timing_key(key)
-        groups.setdefault((device, scope, batch), []).append(key)
-    return groups
+        comparable.setdefault((device, scope, batch), []).append(key)
+    return comparable
 
 
 def engine_medians(groups: dict[float, list[dict]], keys: list[str]) -> dict[str, list[float | None]]:
@@ -257,12 +262,12 @@ def engine_medians(groups: dict[float, list[dict]], keys: list[str]) -> dict[str
             for key in keys}
 
 
-def engines_section(results: dict, groups: dict[float, list[dict]]) -> str:
-    timing = timing_groups(results)
+def engines_section(groups: dict[float, list[dict]], title: str, what: str) -> str:
+    timing = timing_groups(groups)
     if not timing:
-        return f"## Inference engines\n\n{NO_TIMINGS}\n"
+        return f"## {title}\n\n{NO_TIMINGS}\n"
     ratios = list(groups)
-    parts = ["## Inference engines\n\nMedian time per call (ms, median over seeds). Crossover: smallest ratio "
+    parts = [f"## {title}\n\n{what} Median time per call (ms, median over seeds). Crossover: smallest ratio "
              "from which a sparse engine is at least as fast as the best dense engine at every larger ratio.\n"]
     for (device, scope, batch), keys in timing.items():
         medians = engine_medians(groups, keys)
@@ -280,9 +285,11 @@ def engines_section(results: dict, groups: dict[float, list[dict]]) -> str:
 
 
 def bandwidth_section(results: dict, groups: dict[float, list[dict]]) -> str:
+    """``groups`` are the FC1 entries; each holds ``fc1_bytes`` per timing key (bytes that call reads)."""
     bandwidth = results.get("bandwidth_bytes_per_s")
-    fc1_keys = [key for key in timing_keys(results) if parse_timing_key(key)[2] == "fc1"]
-    if not bandwidth or not fc1_keys or not any(model.get("fc1_bytes") for model in results["models"]):
+    fc1_keys = [key for key in timing_keys(groups) if parse_timing_key(key)[2] == "fc1"]
+    if not bandwidth or not fc1_keys or not any(model.get("fc1_bytes") for models in groups.values()
+                                                 for model in models):
         return ("## FC1 memory-bandwidth bound\n\nNot available: needs the measured bandwidth, fc1 timings and "
                 "the bytes each engine reads for FC1.\n")
     rows = []
@@ -290,7 +297,7 @@ def bandwidth_section(results: dict, groups: dict[float, list[dict]]) -> str:
         for key in fc1_keys:
             engine, _, _, batch = parse_timing_key(key)
             measured = median_of(models, dig("timings", key, "median_s"))
-            fc1_bytes = median_of(models, dig("fc1_bytes", engine))
+            fc1_bytes = median_of(models, dig("fc1_bytes", key))
             if measured is None or fc1_bytes is None:
                 continue
             bound = fc1_bytes / bandwidth
@@ -395,9 +402,10 @@ def write_figures(results: dict, groups: dict[float, list[dict]], figures_dir: P
                         for name, get in size_series(results).items()
                         if any(median_of(models, get) is not None for models in groups.values())}}))
     paths.append(line_panels(figures_dir / "engines_time.png", "Time per call by engine", "seconds", {
-        f"{device} {scope} batch {batch}": {engine: present(all_ratios, times)
-                                            for engine, times in engine_medians(groups, keys).items()}
-        for (device, scope, batch), keys in timing_groups(results).items()}))
+        f"{device} {scope} batch {batch}": {engine: present(list(source), times)
+                                            for engine, times in engine_medians(source, keys).items()}
+        for source in (groups, fc1_groups(results))
+        for (device, scope, batch), keys in timing_groups(source).items()}))
     return paths
 
 
@@ -414,8 +422,10 @@ def write_report(results: dict, out_dir: Path) -> list[Path]:
         *[ratio_section(ratio, groups.get(ratio, []), baseline) for ratio in ratios],
         conclusions_section(results),
         formats_section(results, groups),
-        engines_section(results, groups),
-        bandwidth_section(results, groups),
+        engines_section(groups, "Inference engines: the whole network", "Each pruned, retrained model."),
+        engines_section(fc1_groups(results), "Inference engines: FC1 alone",
+                        "The seed-0 baseline's w_fc1 (3136x1024) pruned by magnitude at each ratio."),
+        bandwidth_section(results, fc1_groups(results)),
         "## Figures\n\n" + "\n".join(f"![{path.stem}](figures/{path.name})" for path in figures) + "\n",
     ]
     report = out_dir / "report.md"

@@ -23,7 +23,8 @@ def _with_claims(results: dict) -> dict:
 def full_report(tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("report")
     results = _with_claims(fabricate_results())
-    results["models"][2]["fc1_bytes"] = {"tf-dense": 13_000_000, "tf-sparse": 5_000_000}
+    fc1_at_10 = next(entry for entry in results["fc1"] if entry["ratio"] == 0.1)
+    fc1_at_10["fc1_bytes"] = {"tf-dense/cpu/fc1/batch=32": 13_000_000, "tf-sparse/cpu/fc1/batch=32": 5_000_000}
     return out_dir, write_report(results, out_dir)
 
 

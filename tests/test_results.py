@@ -39,12 +39,15 @@ def _model(ratio: float, seed: int, rng: np.random.Generator, timings: bool) -> 
         "timings": {},
     }
     if timings:
-        for engine in ENGINES:
-            speed = 1.0 if engine == "tf-dense" else 3.0 * kept + 0.05
-            for scope, batch in (("network", 32), ("fc1", 32)):
-                model["timings"][f"{engine}/cpu/{scope}/batch={batch}"] = {
-                    "median_s": 1e-3 * speed * (1 + 0.05 * rng.random()), "rounds": 10}
+        model["timings"] = _timings("network", kept, rng)
     return model
+
+
+def _timings(scope: str, kept: float, rng: np.random.Generator) -> dict:
+    """Made-up medians: dense engines flat, sparse ones proportional to the kept fraction."""
+    return {f"{engine}/cpu/{scope}/batch=32": {
+        "median_s": 1e-3 * (1.0 if engine == "tf-dense" else 3.0 * kept + 0.05) * (1 + 0.05 * rng.random()),
+        "rounds": 10} for engine in ENGINES}
 
 
 def fabricate_results(ratios=(0.0, 0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95), seeds=(0, 1), timings=True,
@@ -60,6 +63,8 @@ def fabricate_results(ratios=(0.0, 0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95), seeds=(0
         "models": [_model(ratio, seed, rng, timings) for ratio in ratios for seed in seeds],
         "claims": [],
         "phases": {"training": 1.0, "retraining": 2.0, "sparsifying": 0.5, "benchmarking": 3.0},
+        "fc1": [{"ratio": ratio, "timings": _timings("fc1", 1 - ratio, rng), "fc1_bytes": {}}
+                for ratio in ratios] if timings else [],
         "bandwidth_bytes_per_s": 1e10 if timings else None,
         "benchmark_json": None,
     }
