@@ -161,6 +161,16 @@ def test_fc1_bytes_read_by_hand():
     assert fc1_bytes_read("tf-sparse", kernel, 2) == 16 * 4 + 4 * 4 + activations
 
 
+@pytest.mark.parametrize("sparsity, densified", [(0.9, True), (0.99, False)])
+def test_tflite_sparse_reads_dense_kernel_unless_converter_keeps_sparse_encoding(sparsity, densified):
+    kernel = random_weights(sparsity)["w_fc1"]
+    weight_bytes = fc1_bytes_read("tflite-sparse", kernel, 1) - 4 * (1024 + 3136 + 1024)
+    if densified:
+        assert weight_bytes == 4 * kernel.size
+    else:
+        assert 4 * np.count_nonzero(kernel) < weight_bytes < kernel.size
+
+
 @pytest.mark.parametrize("args, words", [(("no-such", np.zeros((2, 2)), 1), "engine"),
                                          (("tf-dense", np.zeros(4), 1), "w_fc1"),
                                          (("tf-dense", np.zeros((2, 2)), 0), "batch")])

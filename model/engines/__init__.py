@@ -24,7 +24,7 @@ from model.engines.tf_graph import TfEngine  # noqa: E402
 class InferenceEngine(Protocol):
     name: str  # stable id in benchmark ids and the results JSON
     sparse: bool
-    fc1_storage: str  # how w_fc1 is held during a call: "dense", "csr-int32" or "coo-int64" (bandwidth.py)
+    fc1_storage: str  # how w_fc1 is held during a call: "dense", "csr-int32", "coo-int64", "tflite-sparse" (bandwidth.py)
 
     def unavailable_reason(self, device: str) -> str | None: ...
 

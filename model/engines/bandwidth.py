@@ -51,7 +51,8 @@ def fc1_bytes_read(engine_name: str, w_fc1: np.ndarray, batch: int) -> int:
     """Bytes one FC1 call reads in the engine's storage format, plus bias, input and output activations.
 
     dense: 4 per weight; CSR (int32 indices): 4*nnz values + 4*nnz column indices + 4*(rows+1) row
-    pointers, rows = output units (the kernel is stored transposed); COO (int64): 16*nnz indices + 4*nnz.
+    pointers, rows = output units (the kernel is stored transposed); COO (int64): 16*nnz indices + 4*nnz;
+    tflite-sparse: see ``litert.fc1_weight_bytes_read`` (converts the kernel, about a second).
     """
     from model.engines import ENGINES
 
@@ -63,9 +64,15 @@ def fc1_bytes_read(engine_name: str, w_fc1: np.ndarray, batch: int) -> int:
         raise UsageError(f"batch: {batch} must be at least 1")
     inputs, outputs = w_fc1.shape
     nnz = int(np.count_nonzero(w_fc1))
-    weights = {
-        "dense": FLOAT * w_fc1.size,
-        "csr-int32": (FLOAT + INT32) * nnz + INT32 * (outputs + 1),
-        "coo-int64": (FLOAT + 2 * INT64) * nnz,
-    }[ENGINES[engine_name].fc1_storage]
+    storage = ENGINES[engine_name].fc1_storage
+    if storage == "tflite-sparse":
+        from model.engines.litert import fc1_weight_bytes_read
+
+        weights = fc1_weight_bytes_read(w_fc1)
+    else:
+        weights = {
+            "dense": FLOAT * w_fc1.size,
+            "csr-int32": (FLOAT + INT32) * nnz + INT32 * (outputs + 1),
+            "coo-int64": (FLOAT + 2 * INT64) * nnz,
+        }[storage]
     return weights + FLOAT * (outputs + batch * (inputs + outputs))
