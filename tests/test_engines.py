@@ -182,3 +182,11 @@ def test_fc1_bytes_read_rejects_bad_input(args, words):
 def test_read_bandwidth_is_plausible():
     bandwidth = measure_read_bandwidth(repeats=3)
     assert 1e8 < bandwidth < 1e12  # between 0.1 GB/s and 1 TB/s: any machine this runs on
+
+
+@pytest.mark.parametrize("name, package", [("mkl-csr", "sparse-dot-mkl")])
+def test_missing_optional_package_is_a_reason_not_an_error(monkeypatch, name, package):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda module, *args: None)
+    assert ENGINES[name].unavailable_reason("cpu") == f"package {package} not installed"

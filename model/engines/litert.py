@@ -52,11 +52,13 @@ def fc1_weight_bytes_read(w_fc1: np.ndarray) -> int:
 
     Measured here: up to ~90% sparsity the converter inserts a DENSIFY op, XNNPACK densifies at load and
     every call reads the dense kernel; at 99% it keeps the sparse encoding, which the FULLY_CONNECTED
-    kernel reads directly (counted as the whole encoded model, bias included).
+    kernel reads directly (counted as the whole encoded model, bias included); with nothing
+    sparse enough to encode, the kernel stays dense.
     """
     model = converted(DENSE_TF.fc1_function(w_fc1, np.zeros(w_fc1.shape[1], np.float32)), sparse=True)
     operators = {op["op_name"] for op in interpreter_class()(model_content=model)._get_ops_details()}
-    return 4 * w_fc1.size if "DENSIFY" in operators else len(model)
+    dense_bytes = 4 * w_fc1.size
+    return dense_bytes if "DENSIFY" in operators else min(len(model), dense_bytes)  # min: nothing encoded
 
 
 def interpreted(model: bytes) -> Callable[[np.ndarray], np.ndarray]:
