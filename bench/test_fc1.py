@@ -46,7 +46,7 @@ def fc1_kernel(request, builder):
 
 @pytest.mark.benchmark
 @pytest.mark.parametrize("device", DEVICES)
-def test_fc1(benchmark, fc1_kernel, fc1_engine, device, batch, fc1_inputs, read_bandwidth, session_state):
+def test_fc1(benchmark, fc1_kernel, fc1_engine, device, batch, fc1_inputs, read_bandwidth, session_state, suite):
     from model.engines import ENGINES
     from model.engines.bandwidth import fc1_bytes_read
 
@@ -58,7 +58,7 @@ def test_fc1(benchmark, fc1_kernel, fc1_engine, device, batch, fc1_inputs, read_
     extra_info = {"ratio": ratio, "engine": fc1_engine, "device": device, "batch_size": len(inputs),
                   "scope": "fc1", "nonzero": int(np.count_nonzero(kernel)), "bytes_read": bytes_read,
                   "bandwidth_bytes_per_s": read_bandwidth, "bandwidth_bound_s": bytes_read / read_bandwidth}
-    timing = time_call(benchmark, engine.fc1(kernel, bias, device), inputs, batch, extra_info)
+    timing = time_call(benchmark, engine.fc1(kernel, bias, device), inputs, batch, suite.profile, extra_info)
     if timing is not None:
         entry = session_state.fc1.setdefault(ratio, {"nonzero": extra_info["nonzero"], "timings": {},
                                                      "fc1_bytes": {}})

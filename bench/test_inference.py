@@ -27,7 +27,8 @@ def test_network(benchmark, suite_model, network_engine, device, batch, builder,
         "accuracy_sparse": record["accuracy"]["sparse"],
         **{f"size_{name}": value for name, value in record["sizes"].items()},
     }
-    timing = time_call(benchmark, predict, batch_inputs(builder.images, batch), batch, extra_info)
+    timing = time_call(benchmark, predict, batch_inputs(builder.images, batch), batch, suite.profile,
+                       extra_info)
     if timing is not None:
         key = timing_key(network_engine, device, "network", batch)
         session_state.timings.setdefault(suite_model.spec, {})[key] = timing

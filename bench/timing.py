@@ -7,9 +7,10 @@ from typing import Callable
 import numpy as np
 import pytest
 
-# Rounds per batch size: many for tiny calls, few where one call takes seconds. One warm-up round first,
-# so tracing, conversion and cache warm-up are never timed.
-ROUNDS = {1: 50, 32: 20, "all": 3}
+# Rounds per profile and batch size: many for tiny calls, few where one call takes seconds. One warm-up
+# round first, so tracing, conversion and cache warm-up are never timed.
+ROUNDS = {"quick": {1: 20, 32: 10, "all": 2}, "paper": {1: 100, 32: 30, "all": 5}}
+_previous_engine: list[str] = []  # the engine timed last in this process
 
 
 def batch_inputs(images: np.ndarray, batch) -> np.ndarray:
@@ -23,13 +24,15 @@ def skip_unavailable(engine, name: str, device: str) -> None:
 
 
 def time_call(benchmark, predict: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, batch,
-              extra_info: dict) -> dict | None:
+              profile: str, extra_info: dict) -> dict | None:
     """Time ``predict(inputs)``; returns ``{"median_s", "rounds"}`` or None when benchmarks are disabled."""
     from model.engines.hygiene import settle
 
-    settle()  # let the previous engine's thread pool go quiet before this one is timed
+    if _previous_engine and _previous_engine[-1] != extra_info["engine"]:
+        settle()  # let the previous engine's thread pool go quiet before another engine is timed
+    _previous_engine[:] = [extra_info["engine"]]
     benchmark.extra_info.update(extra_info)
-    benchmark.pedantic(predict, args=(inputs,), rounds=ROUNDS[batch], warmup_rounds=1, iterations=1)
+    benchmark.pedantic(predict, args=(inputs,), rounds=ROUNDS[profile][batch], warmup_rounds=1, iterations=1)
     if benchmark.disabled or benchmark.stats is None:
         return None
     stats = benchmark.stats.stats
