@@ -63,6 +63,15 @@ def suite_config(config):
     return state.config
 
 
+def pytest_collection(session):
+    """Check suite options given on the command line before collecting, so that a bad one (an unknown
+    engine, no ratio above 0) ends the run with one usage line (exit 4), not a collection error per
+    module. Only when one was given: the check imports TensorFlow."""
+    config = session.config
+    if any(config.getoption(option.dest) != option.default for option in SUITE_OPTIONS):
+        suite_config(config)
+
+
 def pytest_configure(config):
     """Save pytest-benchmark's JSON under results/ (via a temporary name) unless the user chose a path."""
     state = state_of(config)

@@ -60,7 +60,7 @@ def read_tensors(directory: str | Path) -> dict[str, np.ndarray]:
     try:
         reader = tf.train.load_checkpoint(prefix)
         return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
-    except (tf.errors.OpError, ValueError) as error:
+    except (tf.errors.OpError, ValueError, IndexError) as error:  # a short .data file raises IndexError
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataError(f"checkpoint {prefix} is unreadable (truncated or corrupt?): {first_line}") from None
 

@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from pathlib import Path
+
+# Before anything imports TensorFlow: stderr should carry our one line, not TensorFlow's C++ log.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from prune.policy import DEFAULT_PRUNED
 from prune.ratio import parse_ratio
 from prunebench import atomic
-from prunebench.errors import PrunebenchError, UsageError
+from prunebench.errors import DataError, PrunebenchError, UsageError
 from prunebench.options import (BATCH_SIZE, DATA_DIR, DETERMINISTIC, MAX_STEPS, RETRAIN_STEPS, VARIABLES,
-                                _argparse_type, default_retrain_steps, positive_int, steps_or_all)
+                                _argparse_type, default_retrain_steps, non_negative_int, steps_or_all)
+
+_NEGATIVE_NUMBER = re.compile(r"-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,8 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--sparse-ratio", type=_argparse_type(parse_ratio, "ratio"), default=0.9,
                        help="pruning ratio in [0, 1) (default 0.9)")
     VARIABLES.add_to(train.add_argument, default=DEFAULT_PRUNED)
-    train.add_argument("--seed", type=_argparse_type(lambda t: positive_int(str(int(t) + 1)) - 1, "seed"),
-                       default=0, help="random seed (default 0)")
+    train.add_argument("--seed", type=_argparse_type(non_negative_int, "seed"), default=0,
+                       help="random seed (default 0)")
     DETERMINISTIC.add_to(train.add_argument)
 
     for name, network, example in (("eval-dense", "dense", "step_2_2"), ("eval-sparse", "sparse", "step_3")):
@@ -55,18 +62,64 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run_train(args: argparse.Namespace) -> None:
-    from model.data import load_mnist, resolve_data_dir
-    from prunebench.pipeline import Settings, run_steps
+def _checked_options(parser: argparse.ArgumentParser) -> set[str]:
+    """The option strings, of the parser and its sub-commands, whose value is checked (numbers, names)."""
+    options = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                options |= _checked_options(command)
+        elif action.nargs != 0 and action.type not in (None, Path):
+            options.update(action.option_strings)
+    return options
 
+
+def _attach_negative_values(argv: list[str], checked_options: set[str]) -> list[str]:
+    """``-1`` is also train's step flag, so argparse reads ``--max-steps -1`` as a missing value; attach
+    such a number to its option (``--max-steps=-1``) so that it is checked, and refused, as the value it is."""
+    joined: list[str] = []
+    for token in argv:
+        if joined and joined[-1] in checked_options and _NEGATIVE_NUMBER.fullmatch(token):
+            joined[-1] = f"{joined[-1]}={token}"
+        else:
+            joined.append(token)
+    return joined
+
+
+def _check_output(path: Path | None, option: str, *, directory: bool) -> None:
+    """Refuse an output location that cannot be written now, not after an hour of training: create the
+    directory (or the file's parent) up front, and refuse a directory where a file is due."""
+    if path is None:
+        return
+    folder = path if directory else path.parent
+    where = "the directory" if directory else f"its directory {folder}"
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"{option} {path}: cannot create {where}: {folder} is a file")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataError(f"{option} {path}: cannot create {where}: {error.strerror or error}") from None
+    if not directory and path.is_dir():
+        raise DataError(f"{option} {path}: is a directory, expected a file name")
+    if not os.access(folder, os.W_OK):
+        raise DataError(f"{option} {path}: {folder} is not writable")
+
+
+def _run_train(args: argparse.Namespace) -> None:
     if not (args.train_baseline or args.prune_retrain or args.sparsify):
         raise UsageError("train: choose at least one step: -1 (train), -2 (prune + retrain), -3 (sparsify)")
+    from model.data import load_mnist, resolve_data_dir
+
+    needs_data = args.train_baseline or args.prune_retrain
+    data = load_mnist(resolve_data_dir(args.data_dir)) if needs_data else None
+    _check_output(args.train_dir, "--train-dir", directory=True)
+    _check_output(args.variables_dir, "--variables-dir", directory=True)
+    from prunebench.pipeline import Settings, run_steps  # imports TensorFlow: only once the inputs are good
+
     settings = Settings(max_steps=args.max_steps, batch_size=args.batch_size,
                         retrain_steps=args.retrain_steps or default_retrain_steps(args.max_steps),
                         seed=args.seed, variables=tuple(args.pruning_variable_names),
                         deterministic=args.deterministic)
-    needs_data = args.train_baseline or args.prune_retrain
-    data = load_mnist(resolve_data_dir(args.data_dir)) if needs_data else None
     steps = [step for step, chosen in ((1, args.train_baseline), (2, args.prune_retrain), (3, args.sparsify))
              if chosen]
     summary = run_steps(steps, data, settings, args.sparse_ratio, args.train_dir, args.variables_dir)
@@ -87,6 +140,7 @@ def _run_eval(args: argparse.Namespace) -> None:
         weights, manifest = load_sparse(args.checkpoint_dir)
         engine, pruned = "tf-sparse", tuple(manifest["pruned"])
     data = load_mnist(resolve_data_dir(args.data_dir))
+    _check_output(args.json, "--json", directory=False)
     predict = ENGINES[engine].network(weights, pruned)
     result = evaluate(predict, data, args.batch_size, args.max_steps, network=engine,
                       model_bytes=directory_bytes(args.checkpoint_dir)).as_dict()
@@ -107,13 +161,17 @@ def _run_report(args: argparse.Namespace) -> None:
     from prunebench.report import write_report
     from prunebench.results import load_results
 
+    results = load_results(args.results_json)
     out = args.out or args.results_json.parent
-    for path in write_report(load_results(args.results_json), out):
+    _check_output(out, "--out", directory=True)
+    for path in write_report(results, out):
         print(path)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(_attach_negative_values(argv, _checked_options(parser)))
     run = {"train": _run_train, "eval-dense": _run_eval, "eval-sparse": _run_eval, "report": _run_report}
     try:
         run[args.command](args)

@@ -42,6 +42,10 @@ def positive_int(text: str) -> int:
     return _count(text, 1, "value")
 
 
+def non_negative_int(text: str) -> int:
+    return _count(text, 0, "value")
+
+
 def steps_or_all(text: str) -> int:
     """Evaluation steps: 0 (or 'none'/'all') means the whole test set."""
     return 0 if text.strip().lower() in ("none", "all") else _count(text, 0, "step count")

@@ -1,0 +1,312 @@
+"""Bad input at every entry point: one line naming the input and what is wrong, a non-zero exit, no traceback.
+
+Exit codes: 2 for usage errors (argparse and ``UsageError``), 1 for bad files (``DataError``), 4 for a
+bad pytest suite option (pytest's own usage-error code). The CLI runs in-process through ``main``; a few
+end-to-end runs of the console script and of pytest check the same from outside.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prunebench.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+# TensorFlow's C++ log (absl's pre-init notice, glog-style "I0000 ..." lines) is not ours to judge.
+TF_LOG = re.compile(r"^(WARNING: All log messages before absl|[IWEF]\d{4} )")
+DATA_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+              "t10k-labels-idx1-ubyte")
+TEST_IMAGES, TEST_LABELS = DATA_FILES[2], DATA_FILES[3]
+
+
+def our_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.strip() and not TF_LOG.match(line)]
+
+
+def refused(capsys, argv: list, code: int, *fragments: str) -> str:
+    """Run ``prunebench argv`` in-process; assert the exit code and one error line holding ``fragments``."""
+    try:
+        exit_code = main([str(arg) for arg in argv])
+    except SystemExit as stop:  # argparse
+        exit_code = stop.code
+    err = capsys.readouterr().err
+    lines = our_lines(err)
+    assert exit_code == code, err
+    assert "Traceback" not in err
+    *usage, message = lines
+    assert all(line.startswith(("usage:", " ")) for line in usage), err  # argparse's usage block only
+    assert message.startswith(f"prunebench {argv[0]}: error: "), message
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+# ---------------------------------------------------------------- files to break
+
+def idx(dims: tuple[int, ...], payload: bytes | None = None, magic: int | None = None) -> bytes:
+    header = (0x0800 | len(dims) if magic is None else magic).to_bytes(4, "big")
+    header += b"".join(d.to_bytes(4, "big") for d in dims)
+    return header + (bytes(math.prod(dims)) if payload is None else payload)
+
+
+def data_dir(root: Path, **replace: bytes | None) -> Path:
+    """Four tiny IDX files (4 blank images, labels 0); ``replace`` swaps one file's bytes, None deletes it."""
+    directory = root / "mnist"
+    directory.mkdir()
+    files = dict.fromkeys(DATA_FILES[::2], idx((4, 28, 28))) | dict.fromkeys(DATA_FILES[1::2], idx((4,)))
+    for name, content in (files | replace).items():
+        if content is not None:
+            (directory / name).write_bytes(content)
+    return directory
+
+
+def truncate(path: Path) -> None:
+    os.truncate(path, path.stat().st_size // 2)
+
+
+def copy_step(train_dir: Path, step: str, destination: Path) -> Path:
+    return Path(shutil.copytree(train_dir / step, destination / step))
+
+
+def file_contents(directory: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(directory)): path.read_bytes() for path in directory.rglob("*") if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, mnist_dir) -> Path:
+    """A real, tiny ``train -1 -2 -3`` run (5 + 2 steps): checkpoints of every kind to corrupt copies of."""
+    train_dir = tmp_path_factory.mktemp("trained") / "t"
+    assert main(["train", "-1", "-2", "-3", "--train-data-dir", str(mnist_dir), "--train-dir", str(train_dir),
+                 "--max-steps", "5", "--retrain-steps", "2"]) == 0
+    return train_dir
+
+
+@pytest.fixture
+def good_data(tmp_path) -> Path:
+    return data_dir(tmp_path)
+
+
+@pytest.fixture
+def a_file(tmp_path) -> Path:
+    """A regular file: no directory can be made below it, not even by root."""
+    path = tmp_path / "file.txt"
+    path.write_text("not a directory\n")
+    return path
+
+
+# ---------------------------------------------------------------- command-line values (exit 2)
+
+@pytest.mark.parametrize("option, value, what", [
+    ("--sparse-ratio", "1.5", "'1.5' is outside [0, 1)"),
+    ("--sparse-ratio", "1", "'1' is outside [0, 1)"),
+    ("--sparse-ratio", "-0.1", "'-0.1' is outside [0, 1)"),
+    ("--sparse-ratio", "nan", "'nan' is outside [0, 1)"),
+    ("--sparse-ratio", "ninety", "'ninety' is not a number"),
+    ("--pruning-variable-names", "w_fc9", "unknown pruning variable 'w_fc9'"),
+    ("--pruning-variable-names", "w_fc1,w_fc1", "'w_fc1' is named more than once"),
+    ("--pruning-variable-names", "", "list is empty"),
+    ("--pruning-variable-names", ",", "list is empty"),
+    ("--max-steps", "0", "'0' must be at least 1"),
+    ("--max-steps", "-1", "'-1' must be at least 1"),
+    ("--max-steps", "ten", "'ten' is not a whole number"),
+    ("--retrain-steps", "0", "'0' must be at least 1"),
+    ("--retrain-steps", "-2", "'-2' must be at least 1"),
+    ("--batch-size", "0", "'0' must be at least 1"),
+    ("--batch-size", "-32", "'-32' must be at least 1"),
+    ("--seed", "-5", "'-5' must be at least 0"),
+])
+def test_train_refuses_a_bad_value(capsys, tmp_path, option, value, what):
+    refused(capsys, ["train", "-1", "--train-dir", tmp_path / "t", option, value], 2,
+            f"argument {option}: ", what)
+    assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize("option, value, what", [
+    ("--max-steps", "-1", "'-1' must be at least 0"),
+    ("--max-steps", "some", "'some' is not a whole number"),
+    ("--batch-size", "0", "'0' must be at least 1"),
+])
+def test_eval_refuses_a_bad_value(capsys, tmp_path, option, value, what):
+    refused(capsys, ["eval-dense", "--checkpoint-dir", tmp_path, option, value], 2, f"argument {option}: ", what)
+
+
+def test_train_without_a_step_is_a_usage_error(capsys, tmp_path):
+    refused(capsys, ["train", "--train-dir", tmp_path / "t"], 2, "choose at least one step")
+
+
+# ---------------------------------------------------------------- MNIST files (exit 1)
+
+@pytest.mark.parametrize("replace, what", [
+    ({TEST_LABELS: None}, "missing MNIST file t10k-labels-idx1-ubyte"),
+    ({TEST_LABELS: b""}, "t10k-labels-idx1-ubyte: empty file"),
+    ({TEST_IMAGES: idx((4, 28, 28), magic=0x12345678)}, "t10k-images-idx3-ubyte: bad magic number 0x12345678"),
+    ({TEST_IMAGES: idx((4, 28, 28), magic=0x0D03)}, "t10k-images-idx3-ubyte: IDX type code 0x0d"),
+    ({TEST_IMAGES: idx((4, 28, 27))}, "t10k-images-idx3-ubyte: images are 28x27, expected 28x28"),
+    ({TEST_LABELS: idx((4, 1))}, "t10k-labels-idx1-ubyte: IDX header has 2 dimensions, expected 1"),
+    ({TEST_IMAGES: idx((4, 28, 28))[:-100]}, "t10k-images-idx3-ubyte: truncated: header says 4 items"),
+    ({TEST_IMAGES: idx((4, 28, 28))[:10]}, "t10k-images-idx3-ubyte: truncated IDX header"),
+    ({TEST_IMAGES: idx((4, 28, 28)) + b"\0"}, "t10k-images-idx3-ubyte: 1 trailing bytes"),
+    ({TEST_IMAGES: gzip.compress(idx((4, 28, 28)))[:-20]}, "t10k-images-idx3-ubyte: corrupt gzip data"),
+    ({TEST_LABELS: idx((5,))}, "t10k-labels-idx1-ubyte holds 5 labels but t10k-images-idx3-ubyte holds 4"),
+    ({TEST_LABELS: idx((4,), bytes([1, 2, 10, 3]))}, "label 10 at index 2 is outside 0-9"),
+    ({DATA_FILES[1]: idx((4,), bytes([0, 255, 0, 0]))}, "train-labels-idx1-ubyte: label 255 at index 1"),
+], ids=lambda value: value if isinstance(value, str) else None)
+def test_eval_refuses_a_bad_data_file(capsys, tmp_path, trained, replace, what):
+    refused(capsys, ["eval-dense", "--test-data-dir", data_dir(tmp_path, **replace),
+                     "--checkpoint-dir", trained / "step_2_2"], 1, what)
+
+
+def test_a_missing_or_non_directory_data_dir_is_refused(capsys, tmp_path, a_file):
+    argv = ["train", "-1", "--train-dir", tmp_path / "t", "--train-data-dir"]
+    refused(capsys, [*argv, tmp_path / "nowhere"], 1, f"{tmp_path / 'nowhere'}: MNIST data directory does not exist")
+    refused(capsys, [*argv, a_file], 1, f"{a_file}: MNIST data path is not a directory")
+    refused(capsys, [*argv, ""], 2, "empty path")
+    assert not (tmp_path / "t").exists()
+
+
+# ---------------------------------------------------------------- checkpoints (exit 1)
+
+def corrupt_checkpoint(trained: Path, root: Path, how: str) -> Path:
+    if how == "missing":
+        return root / "no-such-step"
+    if how == "empty":
+        (root / "empty").mkdir()
+        return root / "empty"
+    step = copy_step(trained, "step_3" if how.startswith("sparse") else "step_2_2", root)
+    if how.endswith("truncated data"):
+        truncate(step / "model.ckpt.data-00000-of-00001")
+    elif how == "truncated index":
+        truncate(step / "model.ckpt.index")
+    elif how == "no data file":
+        (step / "model.ckpt.data-00000-of-00001").unlink()
+    elif how == "corrupt manifest":
+        (step / "manifest.json").write_text('{"kind": ')
+    return step
+
+
+@pytest.mark.parametrize("command, how, what", [
+    ("eval-dense", "missing", "does not exist or is not a directory"),
+    ("eval-sparse", "empty", "holds no prunebench checkpoint (manifest.json missing)"),
+    ("eval-dense", "truncated data", "is unreadable (truncated or corrupt?)"),
+    ("eval-sparse", "sparse truncated data", "is unreadable (truncated or corrupt?)"),
+    ("eval-dense", "truncated index", "is unreadable (truncated or corrupt?)"),
+    ("eval-dense", "no data file", "is unreadable (truncated or corrupt?)"),
+    ("eval-dense", "corrupt manifest", "manifest.json: unreadable manifest"),
+    ("eval-sparse", "dense", "is a dense checkpoint (step_1 or step_2_2); this needs a sparse model (step_3)"),
+    ("eval-dense", "sparse", "is a sparse model (step_3); this needs a dense checkpoint (step_1 or step_2_2)"),
+])
+def test_eval_refuses_a_bad_checkpoint(capsys, tmp_path, trained, good_data, command, how, what):
+    checkpoint = corrupt_checkpoint(trained, tmp_path, how)
+    refused(capsys, [command, "--test-data-dir", good_data, "--checkpoint-dir", checkpoint], 1, str(checkpoint),
+            what)
+
+
+def test_prune_refuses_a_truncated_baseline(capsys, tmp_path, trained, good_data):
+    truncate(copy_step(trained, "step_1", tmp_path / "t") / "model.ckpt.data-00000-of-00001")
+    refused(capsys, ["train", "-2", "--train-data-dir", good_data, "--train-dir", tmp_path / "t"], 1,
+            str(tmp_path / "t" / "step_1"), "unreadable (truncated or corrupt?)")
+    assert sorted(path.name for path in (tmp_path / "t").iterdir()) == ["step_1"]
+
+
+@pytest.mark.parametrize("data, what", [("missing dir", "does not exist"), ("truncated file", "truncated IDX header")])
+def test_a_failing_run_leaves_what_was_written_intact(capsys, tmp_path, trained, data, what):
+    copy_step(trained, "step_1", tmp_path / "t")
+    before = file_contents(tmp_path / "t")
+    bad = tmp_path / "nowhere" if data == "missing dir" else data_dir(tmp_path, **{TEST_IMAGES: b"\0\0\x08\x03"})
+    refused(capsys, ["train", "-2", "-3", "--train-data-dir", bad, "--train-dir", tmp_path / "t"], 1, what)
+    assert file_contents(tmp_path / "t") == before  # step_1 byte-identical, nothing half-written beside it
+
+
+# ---------------------------------------------------------------- outputs that cannot be written (exit 1)
+
+def test_train_refuses_an_unwritable_train_dir_before_training(capsys, tmp_path, good_data, a_file):
+    out = a_file / "out"
+    refused(capsys, ["train", "-1", "--train-data-dir", good_data, "--train-dir", out], 1,
+            f"--train-dir {out}: cannot create the directory: Not a directory")
+    refused(capsys, ["train", "-1", "--train-data-dir", good_data, "--train-dir", tmp_path / "t",
+                     "--variables-dir", out], 1, f"--variables-dir {out}: cannot create")
+
+
+def test_eval_refuses_an_unwritable_json_before_evaluating(capsys, tmp_path, trained, good_data, a_file):
+    argv = ["eval-dense", "--test-data-dir", good_data, "--checkpoint-dir", trained / "step_2_2", "--json"]
+    refused(capsys, [*argv, a_file / "result.json"], 1, f"--json {a_file / 'result.json'}: cannot create",
+            f"{a_file} is a file")
+    refused(capsys, [*argv, tmp_path], 1, f"--json {tmp_path}: is a directory")
+
+
+# ---------------------------------------------------------------- results JSON (exit 1)
+
+def minimal_results(**changes) -> dict:
+    results = {"schema_version": 1, "kind": "prunebench-results", "created": "2020-01-01T00:00:00+00:00",
+               "profile": {"name": "quick", "ratios": [], "seeds": [], "variables": []}, "machine": {},
+               "models": [], "claims": [], "phases": {}}
+    return results | changes
+
+
+@pytest.mark.parametrize("content, what", [
+    ("{\"schema_version\": 1,", "not valid JSON"),
+    ("\xff\xfe", "cannot read results file"),
+    (json.dumps([1, 2]), "top level is list, expected an object"),
+    (json.dumps(minimal_results(schema_version=2)), "schema_version is 2, this code reads 1"),
+    (json.dumps(minimal_results(kind="pytest-benchmark")), "kind is 'pytest-benchmark'"),
+    (json.dumps(minimal_results(models=[{"ratio": 0.5}])), "models[0] lacks required key 'seed'"),
+])
+def test_report_refuses_a_bad_results_file(capsys, tmp_path, content, what):
+    path = tmp_path / "results.json"
+    path.write_bytes(content.encode("latin-1"))
+    refused(capsys, ["report", path], 1, str(path), what)
+
+
+def test_report_refuses_a_missing_results_file_and_an_unwritable_out(capsys, tmp_path, a_file):
+    refused(capsys, ["report", tmp_path / "results.json"], 1, "results file not found")
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(minimal_results()))
+    refused(capsys, ["report", good, "--out", a_file / "out"], 1, f"--out {a_file / 'out'}: cannot create")
+
+
+# ---------------------------------------------------------------- end to end: console script and pytest
+
+def run(argv: list) -> tuple[int, list[str], str]:
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([str(arg) for arg in argv], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    return done.returncode, our_lines(done.stderr), done.stderr
+
+
+@pytest.mark.parametrize("case", ["usage", "checkpoint", "data", "results"])
+def test_the_console_script_prints_one_line(tmp_path, trained, a_file, case):
+    argv, code, what = {
+        "usage": (["train", "-1", "--train-dir", tmp_path, "--max-steps", "-1"], 2, "--max-steps: value '-1'"),
+        "checkpoint": (["eval-sparse", "--checkpoint-dir", trained / "step_2_2"], 1, "is a dense checkpoint"),
+        "data": (["train", "-2", "--train-data-dir", tmp_path / "nowhere", "--train-dir", tmp_path], 1,
+                 "MNIST data directory does not exist"),
+        "results": (["report", a_file], 1, "not valid JSON"),
+    }[case]
+    exit_code, lines, stderr = run([shutil.which("prunebench") or "prunebench", *argv])
+    assert exit_code == code and "Traceback" not in stderr, stderr
+    assert lines[-1].startswith(f"prunebench {argv[0]}: error: ") and what in lines[-1], stderr
+    assert len(lines) == 1 or lines[0].startswith("usage:"), stderr
+
+
+@pytest.mark.parametrize("option, value, what", [
+    ("--ratios", "1.5", "pruning ratio '1.5' is outside [0, 1)"),
+    ("--seeds", "0", "value '0' must be at least 1"),
+    ("--pruning-variable-names", "w_fc9", "unknown pruning variable 'w_fc9'"),
+    ("--engines", "nope", "unknown engine 'nope'"),
+])
+def test_the_suite_refuses_a_bad_option_in_one_line(option, value, what):
+    exit_code, lines, stderr = run([sys.executable, "-m", "pytest", "bench", "--collect-only", "-q",
+                                    "-p", "no:cacheprovider", option, value])
+    assert exit_code in (2, 4) and "Traceback" not in stderr, stderr
+    errors = [line for line in lines if option in line and what in line]
+    assert len(errors) == 1, stderr
