@@ -9,6 +9,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from model.engines.hygiene import bound_spinning  # noqa: E402  (sets thread-spin limits before numpy loads)
+
+bound_spinning()
+
 import time  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402

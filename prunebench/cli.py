@@ -1,4 +1,4 @@
-"""``prunebench``: the paper's three commands (train -1 -2 -3, eval-dense, eval-sparse) and ``report``.
+"""``prunebench``: the paper's three commands (train -1 -2 -3, eval-dense, eval-sparse), ``merge`` and ``report``.
 
 Bad input ends in one line on stderr and a non-zero exit (2 for usage errors), never a traceback.
 """
@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
         MAX_STEPS.add_to(evaluate.add_argument, default=10, type=_argparse_type(steps_or_all, "steps"),
                          help="batches to predict; 0 or 'all' for the whole test set (default 10)")
         evaluate.add_argument("--json", type=Path, help="also write the result as JSON here")
+
+    merge = commands.add_parser("merge", help="merge the results JSON of a sweep split across machines")
+    merge.add_argument("output", type=Path, help="merged results JSON to write")
+    merge.add_argument("parts", type=Path, nargs="+", help="results JSON files of the parts")
 
     report = commands.add_parser("report", help="rebuild report.md and figures from a results JSON alone")
     report.add_argument("results_json", type=Path)
@@ -168,11 +172,22 @@ def _run_report(args: argparse.Namespace) -> None:
         print(path)
 
 
+def _run_merge(args: argparse.Namespace) -> None:
+    from prunebench.results import load_results, merge_results, save_results
+    from prunebench.suite_results import with_claims
+
+    _check_output(args.output, "output", directory=False)
+    merged = with_claims(merge_results([load_results(path) for path in args.parts]))
+    save_results(merged, args.output)
+    print(f"{args.output}: {len(merged['models'])} models from {len(args.parts)} parts")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(_attach_negative_values(argv, _checked_options(parser)))
-    run = {"train": _run_train, "eval-dense": _run_eval, "eval-sparse": _run_eval, "report": _run_report}
+    run = {"train": _run_train, "eval-dense": _run_eval, "eval-sparse": _run_eval, "merge": _run_merge,
+           "report": _run_report}
     try:
         run[args.command](args)
     except PrunebenchError as error:

@@ -92,6 +92,8 @@ DETERMINISTIC = Option(("--deterministic",), "deterministic", None, False,
                        {"action": "store_true"})
 RATIOS = Option(("--ratios",), "ratios", ratio_list, None, "comma list of pruning ratios in [0, 1)")
 SEEDS = Option(("--seeds",), "seeds", positive_int, None, "number of seeds (models) per ratio")
+FIRST_SEED = Option(("--first-seed",), "first_seed", non_negative_int, 0,
+                    "first seed of the range, to split a sweep's seeds across machines (default 0)")
 ENGINES = Option(("--engines",), "engines", None, None, "comma list of inference engines to benchmark")
 PROFILE = Option(("--profile",), "profile", None, "quick", "suite profile: quick (CI, minutes) or paper (the paper's protocol)",
                  {"choices": ("quick", "paper")})
@@ -107,7 +109,7 @@ PROFILES = {
               "batches": (1, 32),
               "ratios": (0.1, 0.3, 0.5, 0.7, 0.8, 0.9)},
 }
-SUITE_OPTIONS = (PROFILE, DATA_DIR, MAX_STEPS, BATCH_SIZE, RETRAIN_STEPS, VARIABLES, RATIOS, SEEDS, ENGINES,
+SUITE_OPTIONS = (PROFILE, DATA_DIR, MAX_STEPS, BATCH_SIZE, RETRAIN_STEPS, VARIABLES, RATIOS, SEEDS, FIRST_SEED, ENGINES,
                  DETERMINISTIC)
 
 
