@@ -77,7 +77,12 @@ def atomic_dir(final: str | os.PathLike) -> Iterator[Path]:
         if final.exists():
             old = final.with_name(final.name + TMP_MARKER + "old-" + str(os.getpid()))
             os.replace(final, old)
-        os.replace(tmp, final)
+        try:
+            os.replace(tmp, final)
+        except BaseException:
+            if old is not None:  # put the old version back rather than leave nothing under ``final``
+                os.replace(old, final)
+            raise
         _fsync_dir(final.parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
