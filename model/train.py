@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from model.data import Mnist, to_inputs
+from model.data import Mnist
 
 LEARNING_RATE = 1e-4
 ADAM_EPSILON = 1e-8  # tf.train.AdamOptimizer's default, which the paper's TF1 code used
@@ -36,14 +36,24 @@ def seed_everything(seed: int, deterministic: bool = False) -> None:
 
 
 def training_dataset(data: Mnist, batch_size: int, seed: int) -> tf.data.Dataset:
-    """Shuffled, repeated batches of the training set, seeded so a run is reproducible."""
-    images = to_inputs(data.train_images)
-    labels = data.train_labels.astype(np.int32)
+    """Shuffled, repeated batches of the training set, seeded so a run is reproducible.
+
+    Shuffles indices, not images, and scales each batch in the pipeline: setting up a run then costs
+    milliseconds instead of copying and buffering 188 MB of float images.
+    """
+    images = tf.constant(data.train_images)
+    labels = tf.constant(data.train_labels.astype(np.int32))
+
+    def batch_of(indices):
+        scaled = tf.cast(tf.gather(images, indices), tf.float32) / 255.0
+        return scaled[..., tf.newaxis], tf.gather(labels, indices)
+
     return (
-        tf.data.Dataset.from_tensor_slices((images, labels))
-        .shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+        tf.data.Dataset.range(len(data.train_labels))
+        .shuffle(len(data.train_labels), seed=seed, reshuffle_each_iteration=True)
         .repeat()
         .batch(batch_size, drop_remainder=True)
+        .map(batch_of, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
 

@@ -6,8 +6,9 @@ baseline is shown in tables and figures but is not a point of the correlation. S
 ``time:<timing key>`` for every timing key of scope ``network``.
 
 Statistic. Spearman's rho and its two-sided p (scipy.stats.spearmanr), with a paired percentile bootstrap
-95% CI for rho (1999 resamples, fixed seed). Degenerate data (constant x or y, n < 3) gives rho None and
-an inconclusive verdict rather than an error.
+95% CI for rho (1999 resamples, fixed seed). Degenerate data (constant x or y, n < 3) gives rho None.
+A measure that stays constant over the ratios (e.g. a dense format's size) refutes (a) and, with
+n >= 10, supports (b)/(c): it plainly does not move with the ratio.
 
 Rules, alpha = 0.05; any claim with n < 5 points is inconclusive ("n too small").
 (a) size subjects, association expected negative (size falls as ratio rises): supported iff p < alpha and
@@ -48,10 +49,10 @@ THRESHOLD_RATIO = 0.5
 VERDICTS = ("supported", "refuted", "inconclusive")
 
 RULES = {
-    "a": f"n >= {MIN_POINTS}; supported iff p < {ALPHA} and rho < 0, refuted iff p < {ALPHA} and rho > 0, "
-         "else inconclusive",
-    "b": f"n >= {MIN_POINTS}; refuted iff p < {ALPHA}; supported iff p >= {ALPHA} and n >= "
-         f"{MIN_POINTS_FOR_ABSENCE}; else inconclusive",
+    "a": f"n >= {MIN_POINTS}; supported iff p < {ALPHA} and rho < 0, refuted iff p < {ALPHA} and rho > 0 "
+         "or the size is constant, else inconclusive",
+    "b": f"n >= {MIN_POINTS}; refuted iff p < {ALPHA}; supported iff (p >= {ALPHA} or the measure is constant) "
+         f"and n >= {MIN_POINTS_FOR_ABSENCE}; else inconclusive",
     "d": f"n >= {MIN_POINTS}; per-ratio medians over seeds vs the baseline's median step_1 size: supported iff "
          f"every ratio < {THRESHOLD_RATIO} is >= it and every ratio >= {THRESHOLD_RATIO} is below it; refuted "
          f"otherwise; inconclusive without ratios on both sides of {THRESHOLD_RATIO}",
@@ -91,7 +92,7 @@ def association_verdict(rho: float | None, p: float | None, n: int) -> tuple[str
     if n < MIN_POINTS:
         return "inconclusive", f"n too small ({n} < {MIN_POINTS})"
     if rho is None or p is None:
-        return "inconclusive", "no ranking possible (constant data)"
+        return "refuted", "the measure does not change with the ratio at all (constant data)"
     if p >= ALPHA:
         return "inconclusive", f"no significant correlation (p = {p:.3g} >= {ALPHA})"
     if rho < 0:
@@ -104,7 +105,9 @@ def absence_verdict(rho: float | None, p: float | None, n: int) -> tuple[str, st
     if n < MIN_POINTS:
         return "inconclusive", f"n too small ({n} < {MIN_POINTS})"
     if rho is None or p is None:
-        return "inconclusive", "no ranking possible (constant data)"
+        if n < MIN_POINTS_FOR_ABSENCE:
+            return "inconclusive", f"constant data, but n too small ({n} < {MIN_POINTS_FOR_ABSENCE})"
+        return "supported", f"the measure does not change with the ratio at all (constant data, n = {n})"
     if p < ALPHA:
         return "refuted", f"significant correlation (rho = {rho:.3f}, p = {p:.3g} < {ALPHA})"
     if n < MIN_POINTS_FOR_ABSENCE:

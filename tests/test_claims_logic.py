@@ -57,10 +57,13 @@ def test_absence_inconclusive_below_ten_points_even_without_correlation():
     assert verdict == "inconclusive" and "too small to exclude" in basis
 
 
-def test_constant_measure_is_inconclusive_not_a_crash():
+def test_constant_measure_does_not_move_with_the_ratio():
+    """A dense format's size never changes: that refutes (a) and, with enough points, supports (b)/(c)."""
     correlation = spearman(TWELVE_RATIOS, np.ones(12))
     assert correlation["rho"] is None and correlation["ci"] is None
-    assert absence_verdict(correlation["rho"], correlation["p"], 12)[0] == "inconclusive"
+    assert association_verdict(correlation["rho"], correlation["p"], 12)[0] == "refuted"
+    assert absence_verdict(correlation["rho"], correlation["p"], 12)[0] == "supported"
+    assert absence_verdict(correlation["rho"], correlation["p"], 6)[0] == "inconclusive"
 
 
 def test_bootstrap_ci_contains_rho():
