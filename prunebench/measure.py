@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from model.checkpoint import directory_bytes, load_dense
 from model.data import Mnist, to_inputs
-from model.engines import ENGINES
+from model.engines import ENGINES, tflite_model_bytes
 from prune.formats import FORMATS, size_table
 from prune.paper_format import load_sparse
 from prunebench import atomic
@@ -160,7 +160,10 @@ class ModelBuilder:
             "sizes": {"step_1": None, "step_2_2": None, "step_3": None,
                       "weights_dense": int(sum(w.nbytes for w in dense.values())),
                       "weights_sparse": int(sum(12 * np.count_nonzero(dense[n]) if n in names else dense[n].nbytes
-                                                for n in dense))},
+                                                for n in dense)),
+                      # the deployment files: LiteRT flatbuffers, plain and with the sparsity-aware conversion
+                      "tflite_dense": len(tflite_model_bytes(dense, names, sparse=False)),
+                      "tflite_sparse": len(tflite_model_bytes(dense, names, sparse=True))},
             "timings": {},
             **size_table(dense, list(names)),
         }

@@ -210,6 +210,9 @@ def size_series(results: dict) -> dict[str, Getter]:
     formats = sorted({fmt for model in results["models"] for fmt in model["formats"]})
     series = {"step_3 checkpoint": dig("sizes", "step_3")}
     series.update({fmt: dig("formats", fmt, "model_bytes") for fmt in formats})
+    for kind in ("dense", "sparse"):  # LiteRT deployment files, when measured
+        if any(model["sizes"].get(f"tflite_{kind}") for model in results["models"]):
+            series[f"tflite-{kind} file"] = dig("sizes", f"tflite_{kind}")
     series["entropy bound"] = dig("entropy_bound", "model_bytes")
     return series
 
