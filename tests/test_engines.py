@@ -184,7 +184,7 @@ def test_read_bandwidth_is_plausible():
     assert 1e8 < bandwidth < 1e12  # between 0.1 GB/s and 1 TB/s: any machine this runs on
 
 
-@pytest.mark.parametrize("name, package", [("mkl-csr", "sparse-dot-mkl")])
+@pytest.mark.parametrize("name, package", [("mkl-csr", "sparse-dot-mkl"), ("numba-csr", "numba")])
 def test_missing_optional_package_is_a_reason_not_an_error(monkeypatch, name, package):
     import importlib.util
 

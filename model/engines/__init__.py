@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 
 from model.engines.litert import LiteRtEngine, tflite_model_bytes  # noqa: E402
 from model.engines.mkl_csr import MklCsrEngine  # noqa: E402
+from model.engines.numba_csr import NumbaCsrEngine  # noqa: E402
 from model.engines.scipy_csr import ScipyCsrEngine  # noqa: E402
 from model.engines.spec import DEFAULT_PRUNED  # noqa: E402
 from model.engines.tf_graph import TfEngine  # noqa: E402
@@ -43,6 +44,7 @@ ENGINES: dict[str, InferenceEngine] = {
         LiteRtEngine("tflite-sparse", sparse=True),
         ScipyCsrEngine(),
         MklCsrEngine(),
+        NumbaCsrEngine(),
     )
 }
 

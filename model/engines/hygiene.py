@@ -19,12 +19,14 @@ SPIN_LIMITS = {
     "OMP_WAIT_POLICY": "PASSIVE",  # any OpenMP runtime: waiting threads sleep
     "KMP_BLOCKTIME": "0",  # Intel OpenMP (MKL): no busy wait after a parallel region
     "MKL_DYNAMIC": "FALSE",  # MKL: use the thread count it is given, not fewer when busy
+    "NUMBA_THREADING_LAYER_PRIORITY": "omp workqueue tbb",  # numba: OpenMP (as above) wakes in ~10 µs, workqueue ~50
 }
 # Library module -> the variables it reads when it loads.
 READ_AT_LOAD = {
     "numpy": ("OPENBLAS_THREAD_TIMEOUT",),
     "torch": ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY"),
     "sparse_dot_mkl": ("KMP_BLOCKTIME", "OMP_WAIT_POLICY", "MKL_DYNAMIC"),
+    "numba": ("NUMBA_THREADING_LAYER_PRIORITY", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT"),
 }
 SETTLE_SECONDS = 0.15  # longer than the longest spin seen here (OpenBLAS, ~0.1 s)
 
