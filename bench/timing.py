@@ -9,7 +9,7 @@ import pytest
 
 # Rounds per profile and batch size: many for tiny calls, few where one call takes seconds. One warm-up
 # round first, so tracing, conversion and cache warm-up are never timed.
-ROUNDS = {"quick": {1: 20, 32: 10, "all": 2}, "paper": {1: 100, 32: 30, "all": 5}}
+ROUNDS = {"quick": {1: 20, 32: 10, "all": 2}, "paper": {1: 100, 32: 30, "all": 3}}
 _previous_engine: list[str] = []  # the engine timed last in this process
 
 

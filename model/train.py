@@ -62,7 +62,7 @@ def compile_for_training(model: keras.Model) -> None:
     model.compile(
         optimizer=keras.optimizers.Adam(LEARNING_RATE, epsilon=ADAM_EPSILON),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        jit_compile=False,
+        jit_compile="auto",  # Keras' default: XLA where it can, twice the steps/s of plain graph mode here
     )
     model.optimizer.build(model.trainable_variables)
 
