@@ -14,11 +14,11 @@ from model.engines.hygiene import bound_spinning  # noqa: E402  (sets thread-spi
 bound_spinning()
 
 import time  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+from bench.session import state_of, suite_config  # noqa: E402
 from prunebench import paths  # noqa: E402
 from prunebench.errors import PrunebenchError  # noqa: E402
 from prunebench.options import SUITE_OPTIONS  # noqa: E402
@@ -28,43 +28,6 @@ def pytest_addoption(parser):
     group = parser.getgroup("prunebench", "prunebench benchmark suite")
     for option in SUITE_OPTIONS:
         option.add_to(group.addoption)
-
-
-@dataclass
-class SessionState:
-    """What the suite gathers during one pytest session (per xdist worker)."""
-
-    started: float = field(default_factory=time.time)
-    config: object = None  # SuiteConfig, made on first use (it imports TensorFlow)
-    builder: object = None  # ModelBuilder
-    clock: object = None  # PhaseClock
-    timings: dict = field(default_factory=dict)  # ModelSpec -> {timing key: {"median_s", "rounds"}}
-    fc1: dict = field(default_factory=dict)  # ratio -> {"timings": {...}, "fc1_bytes": {...}}
-    bandwidth: float | None = None
-    training_speed: dict = field(default_factory=dict)  # trainer -> median seconds for SPEED_STEPS steps
-    benchmark_json: Path | None = None
-    written: list = field(default_factory=list)
-
-
-STATE = pytest.StashKey[SessionState]()
-
-
-def state_of(config) -> SessionState:
-    return config.stash.setdefault(STATE, SessionState())
-
-
-def suite_config(config):
-    """The SuiteConfig of this session; a bad option value ends the run with one line (exit 4)."""
-    state = state_of(config)
-    if state.config is None:
-        from model.engines import ENGINES
-        from prunebench.suite import SuiteConfig
-
-        try:
-            state.config = SuiteConfig.from_options(config.getoption, tuple(ENGINES))
-        except PrunebenchError as error:
-            raise pytest.UsageError(str(error)) from None
-    return state.config
 
 
 def pytest_collection(session):

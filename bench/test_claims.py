@@ -14,7 +14,7 @@ from prunebench.claims import format_claim_failure
 def pytest_generate_tests(metafunc):
     if "claim_key" not in metafunc.fixturenames:
         return
-    from conftest import suite_config
+    from bench.session import suite_config
     from prune.formats import FORMATS
     from prunebench.suite import DEVICES
 

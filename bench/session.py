@@ -1,0 +1,52 @@
+"""The suite's per-session state, kept on pytest's config (one per process; xdist workers each have one).
+
+Lives in a module of its own, not in conftest.py, so test modules can import it: ``import conftest`` would
+find whichever conftest.py is first on sys.path (tests/ has one too).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from prunebench.errors import PrunebenchError
+
+
+@dataclass
+class SessionState:
+    """What the suite gathers during one pytest session (per xdist worker)."""
+
+    started: float = field(default_factory=time.time)
+    config: object = None  # SuiteConfig, made on first use (it imports TensorFlow)
+    builder: object = None  # ModelBuilder
+    clock: object = None  # PhaseClock
+    timings: dict = field(default_factory=dict)  # ModelSpec -> {timing key: {"median_s", "rounds"}}
+    fc1: dict = field(default_factory=dict)  # ratio -> {"timings": {...}, "fc1_bytes": {...}}
+    bandwidth: float | None = None
+    training_speed: dict = field(default_factory=dict)  # trainer -> median seconds for SPEED_STEPS steps
+    benchmark_json: Path | None = None
+    written: list = field(default_factory=list)
+
+
+STATE = pytest.StashKey[SessionState]()
+
+
+def state_of(config) -> SessionState:
+    return config.stash.setdefault(STATE, SessionState())
+
+
+def suite_config(config):
+    """The SuiteConfig of this session; a bad option value ends the run with one line (exit 4)."""
+    state = state_of(config)
+    if state.config is None:
+        from model.engines import ENGINES
+        from prunebench.suite import SuiteConfig
+
+        try:
+            state.config = SuiteConfig.from_options(config.getoption, tuple(ENGINES))
+        except PrunebenchError as error:
+            raise pytest.UsageError(str(error)) from None
+    return state.config
