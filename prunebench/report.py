@@ -316,7 +316,7 @@ def bandwidth_section(results: dict, groups: dict[float, list[dict]]) -> str:
 
 def save_figure(figure: plt.Figure, path: Path) -> Path:
     with atomic.atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=100)
+        figure.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
     plt.close(figure)
     return path
 
@@ -356,12 +356,22 @@ def line_panels(path: Path, title: str, ylabel: str, panels: dict[str, dict[str,
     panels = {name: lines for name, lines in panels.items() if lines}
     if not panels:
         return message_figure(path, title, "No data for this figure in these results.")
-    figure, axes_list = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
-    for axes, (name, lines) in zip(axes_list[0], panels.items()):
-        for label, (xs, ys) in lines.items():
-            axes.plot(xs, ys, marker="o", label=label)
+    columns = min(3, len(panels))
+    rows = -(-len(panels) // columns)
+    figure, axes_list = plt.subplots(rows, columns, figsize=(6 * columns + 3, 4.5 * rows), squeeze=False)
+    styles = [(color, marker) for marker in "os^D" for color in plt.get_cmap("tab10").colors]
+    for axes, (name, lines) in zip(axes_list.flat, panels.items()):
+        for (label, (xs, ys)), (color, marker) in zip(lines.items(), styles):
+            axes.plot(xs, ys, marker=marker, color=color, label=label)
         axes.set(title=name, xlabel="pruning ratio", ylabel=ylabel, yscale="log")
-        axes.legend(fontsize="small")
+        axes.grid(True, which="major", alpha=0.3)
+    for axes in list(axes_list.flat)[len(panels):]:
+        axes.set_visible(False)
+    handles = {}
+    for axes in axes_list.flat:  # one legend for the figure, outside the panels
+        for handle, label in zip(*axes.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    figure.legend(handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small")
     figure.suptitle(title)
     figure.tight_layout()
     return save_figure(figure, path)
