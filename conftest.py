@@ -51,15 +51,15 @@ def pytest_configure(config):
     profile = config.getoption("profile")
     state.benchmark_json = paths.results_dir() / "benchmarks" / f"{profile}-{stamp}.json"
     state.benchmark_json.parent.mkdir(parents=True, exist_ok=True)
-    config.option.benchmark_json = open(str(state.benchmark_json) + ".tmp-writing", "wb")  # noqa: SIM115
+    # pytest-benchmark writes the JSON non-atomically at session end: give it a temporary name
+    config.option.benchmark_json = Path(str(state.benchmark_json) + ".tmp-writing")
 
 
 def pytest_unconfigure(config):
     state = state_of(config)
     if state.benchmark_json is None:
         return
-    pending = Path(str(state.benchmark_json) + ".tmp-writing")
-    config.option.benchmark_json.close()
+    pending = config.option.benchmark_json
     if pending.exists() and pending.stat().st_size > 0:
         os.replace(pending, state.benchmark_json)
     else:

@@ -47,9 +47,14 @@ def test_whole_model_at_90_percent_fits_the_target(all_models):
         assert model_bytes / MIB <= MAX_MODEL_MIB_AT_90, f"seed {record['seed']}: {name} {model_bytes / MIB:.3f} MiB"
 
 
-def _fc1_medians(session_state, batch) -> dict[float, tuple[float, str, float, str]]:
+def _fc1_medians(session_state, suite, batch) -> dict[float, tuple[float, str, float, str]]:
     """Per FC1 ratio: (best dense median, engine, best sparse median, engine) at ``batch`` on the CPU."""
     from model.engines import ENGINES
+
+    if suite.profile != "paper":
+        # The engine goals are set on the paper profile (30 rounds a batch-32 timing). The quick profile's
+        # 10 rounds on a shared CI machine move a ~0.6 ms median by +-40% (0.57 vs 0.84 ms seen here).
+        pytest.skip("engine speed goals are judged on the paper profile's timings (--profile paper)")
 
     best = {}
     for ratio, entry in session_state.fc1.items():
@@ -75,8 +80,8 @@ def _describe(best: dict) -> str:
     "goal not met on this machine (AMD EPYC, 2 cores): at batch 1 XNNPACK's dense FC1 takes ~0.08 ms at any "
     "ratio; the best sparse engine at 90% (numba-csr, ~0.14 ms) is ~1.7x slower, and at 99% the best "
     "(scipy-csr, ~0.021 ms) is ~4x faster, short of 5x. Strict: the day it passes, this marker must go."))
-def test_fc1_batch_1_sparse_matches_dense_from_90_and_wins_5x_at_99(session_state):
-    best = _fc1_medians(session_state, 1)
+def test_fc1_batch_1_sparse_matches_dense_from_90_and_wins_5x_at_99(session_state, suite):
+    best = _fc1_medians(session_state, suite, 1)
     for ratio, (dense, _, sparse, _) in best.items():
         if ratio >= DENSE_PARITY_FROM:
             assert sparse <= dense, _describe(best)
@@ -86,8 +91,8 @@ def test_fc1_batch_1_sparse_matches_dense_from_90_and_wins_5x_at_99(session_stat
 
 
 @pytest.mark.claims
-def test_fc1_batch_32_sparse_wins_1_5x_from_90(session_state):
-    best = _fc1_medians(session_state, 32)
+def test_fc1_batch_32_sparse_wins_1_5x_from_90(session_state, suite):
+    best = _fc1_medians(session_state, suite, 32)
     for ratio, (dense, _, sparse, _) in best.items():
         if ratio >= DENSE_PARITY_FROM:
             assert dense / sparse >= SPEEDUP_FROM_90_BATCH_32, _describe(best)
