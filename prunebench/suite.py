@@ -60,21 +60,46 @@ class SuiteConfig:
                    data_dir=get("data_dir"), eval_images=profile["eval_images"], batches=profile["batches"])
 
     def model_specs(self) -> list[ModelSpec]:
-        """Baselines (ratio 0) first, then every (ratio, seed) in a fixed shuffled order.
+        """Baselines (ratio 0) first, then every (ratio, seed) in an order uncorrelated with the ratio.
 
         Tests run in this order, so the benchmarks do: were they sorted by ratio, any drift of the
-        machine over the run (heat, a background job) would correlate with the ratio and could pass
-        for the very correlation claim (c) is about.
+        machine over the run (warm-up, heat, a background job) would correlate with the ratio and could
+        pass for the very correlation claim (c) is about. A plain shuffle is not enough: the first one
+        tried here had rank correlation 0.52 with the ratio, and warm-up drift refuted (c) for tf-dense.
         """
         pruned = [ModelSpec(ratio, seed) for ratio in self.ratios for seed in self.seeds]
-        random.Random(ORDER_SEED).shuffle(pruned)
-        return [ModelSpec(0.0, seed) for seed in self.seeds] + pruned
+        return [ModelSpec(0.0, seed) for seed in self.seeds] + decorrelated_order(pruned)
 
     def profile_record(self) -> dict:
         s = self.settings
         return {"name": self.profile, "max_steps": s.max_steps, "batch_size": s.batch_size,
                 "retrain_steps": s.retrain_steps, "ratios": list(self.ratios), "seeds": list(self.seeds),
                 "variables": list(s.variables), "learning_rate": 1e-4, "eval_images": self.eval_images}
+
+
+def decorrelated_order(specs: list[ModelSpec]) -> list[ModelSpec]:
+    """The first seeded shuffle whose run order has |Spearman rho| <= 0.1 with the ratio, else the least
+    correlated of 1,000 tries (a handful of models cannot do better); deterministic either way."""
+    ratios = [spec.ratio for spec in specs]
+    if len(set(ratios)) < 2:
+        return list(specs)
+    best, best_rho = list(range(len(specs))), float("inf")
+    for seed in range(ORDER_SEED, ORDER_SEED + 1_000):
+        order = list(range(len(specs)))
+        random.Random(seed).shuffle(order)
+        rho = abs(_rank_correlation(order, ratios))
+        if rho < best_rho:
+            best, best_rho = order, rho
+        if rho <= 0.1:
+            break
+    return [specs[i] for i in best]
+
+
+def _rank_correlation(order: list[int], ratios: list[float]) -> float:
+    """Spearman rho between position in the run and ratio."""
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(range(len(order)), [ratios[i] for i in order]).statistic)
 
 
 def _engine_list(text: str | None, available: tuple[str, ...]) -> tuple[str, ...] | None:
