@@ -138,3 +138,11 @@ def test_load_expectations_accepts_valid_and_rejects_bad(tmp_path):
             load_expectations(path)
     with pytest.raises(DataError, match="not found"):
         load_expectations(tmp_path / "absent.json")
+
+
+def test_holm_adjustment_controls_the_family_of_subjects():
+    from prunebench.claims import holm_adjusted
+
+    adjusted = holm_adjusted({"x": 0.01, "y": 0.04, "z": 0.03, "none": None})
+    assert adjusted["x"] == pytest.approx(0.03) and adjusted["z"] == pytest.approx(0.06)
+    assert adjusted["y"] == pytest.approx(0.06) and adjusted["none"] is None
