@@ -22,7 +22,3 @@ def expectations_file(profile: str) -> Path:
     """The checked-in verdict expected for each of the paper's claims under a profile's evidence."""
     return PROJECT_ROOT / "bench" / "expectations" / f"{profile}.json"
 
-
-def keras_mnist_cache() -> Path:
-    """Where the online fallback stores the downloaded MNIST (Keras' own cache)."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
