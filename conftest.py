@@ -9,7 +9,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from model.engines.hygiene import bound_spinning  # noqa: E402  (sets thread-spin limits before numpy loads)
+from prunebench.model.engines.hygiene import bound_spinning  # noqa: E402  (sets thread-spin limits before numpy loads)
 
 bound_spinning()
 
@@ -106,7 +106,7 @@ def suite(pytestconfig):
 
 @pytest.fixture(scope="session")
 def mnist(suite):
-    from model.data import load_mnist, resolve_data_dir
+    from prunebench.model.data import load_mnist, resolve_data_dir
 
     try:
         return load_mnist(resolve_data_dir(suite.data_dir))

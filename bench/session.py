@@ -42,7 +42,7 @@ def suite_config(config):
     """The SuiteConfig of this session; a bad option value ends the run with one line (exit 4)."""
     state = state_of(config)
     if state.config is None:
-        from model.engines import ENGINES
+        from prunebench.model.engines import ENGINES
         from prunebench.suite import SuiteConfig
 
         try:

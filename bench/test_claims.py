@@ -15,7 +15,7 @@ def pytest_generate_tests(metafunc):
     if "claim_key" not in metafunc.fixturenames:
         return
     from bench.session import suite_config
-    from prune.formats import FORMATS
+    from prunebench.prune.formats import FORMATS
     from prunebench.suite import DEVICES
 
     suite = suite_config(metafunc.config)

@@ -15,8 +15,8 @@ from itertools import cycle
 import numpy as np
 import pytest
 
-from model.engines import ENGINES
-from model.engines.hygiene import SETTLE_SECONDS, settle
+from prunebench.model.engines import ENGINES
+from prunebench.model.engines.hygiene import SETTLE_SECONDS, settle
 
 SPARSITY, BATCH = 0.9, 32
 ROUNDS, WARMUP_ROUNDS = 20, 3

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bench.timing import batch_inputs, skip_unavailable, time_call, timing_key
-from prune.masks import apply_mask, magnitude_mask
+from prunebench.prune.masks import apply_mask, magnitude_mask
 from prunebench.measure import ModelSpec
 from prunebench.suite import DEVICES, FC1_RATIOS
 
@@ -19,7 +19,7 @@ from prunebench.suite import DEVICES, FC1_RATIOS
 @pytest.fixture(scope="session")
 def fc1_inputs(builder):
     """The baseline's activations entering FC1 (flattened conv features) for the evaluation images."""
-    from model.cnn import build_cnn, set_weights
+    from prunebench.model.cnn import build_cnn, set_weights
     import keras
 
     baseline = builder.get(ModelSpec(0.0, 0))
@@ -31,7 +31,7 @@ def fc1_inputs(builder):
 
 @pytest.fixture(scope="session")
 def read_bandwidth(session_state):
-    from model.engines.bandwidth import measure_read_bandwidth
+    from prunebench.model.engines.bandwidth import measure_read_bandwidth
 
     session_state.bandwidth = measure_read_bandwidth()
     return session_state.bandwidth
@@ -47,8 +47,8 @@ def fc1_kernel(request, builder):
 @pytest.mark.benchmark
 @pytest.mark.parametrize("device", DEVICES)
 def test_fc1(benchmark, fc1_kernel, fc1_engine, device, batch, fc1_inputs, read_bandwidth, session_state, suite):
-    from model.engines import ENGINES
-    from model.engines.bandwidth import fc1_bytes_read
+    from prunebench.model.engines import ENGINES
+    from prunebench.model.engines.bandwidth import fc1_bytes_read
 
     ratio, kernel, bias = fc1_kernel
     engine = ENGINES[fc1_engine]

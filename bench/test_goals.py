@@ -14,7 +14,7 @@ SPEEDUP_FROM_90_BATCH_32 = 1.5
 
 
 def _lossless(formats: dict) -> dict:
-    from prune.formats import FORMATS
+    from prunebench.prune.formats import FORMATS
 
     return {name: sizes for name, sizes in formats.items() if FORMATS[name].lossless}
 
@@ -49,7 +49,7 @@ def test_whole_model_at_90_percent_fits_the_target(all_models):
 
 def _fc1_medians(session_state, suite, batch) -> dict[float, tuple[float, str, float, str]]:
     """Per FC1 ratio: (best dense median, engine, best sparse median, engine) at ``batch`` on the CPU."""
-    from model.engines import ENGINES
+    from prunebench.model.engines import ENGINES
 
     if suite.profile != "paper":
         # The engine goals are set on the paper profile (30 rounds a batch-32 timing). The quick profile's

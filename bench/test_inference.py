@@ -13,7 +13,7 @@ from prunebench.suite import DEVICES
 def test_network(benchmark, suite_model, network_engine, device, batch, builder, suite, session_state):
     """The whole network; sparse engines hold the pruned variables sparse (at ratio 0 too: the dense
     kernels stored sparse, the paper's sparse network applied to the unpruned model)."""
-    from model.engines import ENGINES
+    from prunebench.model.engines import ENGINES
 
     engine = ENGINES[network_engine]
     skip_unavailable(engine, network_engine, device)

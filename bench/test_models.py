@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from prune.policy import DEFAULT_PRUNED
-from prune.ratio import prune_count
+from prunebench.prune.policy import DEFAULT_PRUNED
+from prunebench.prune.ratio import prune_count
 from prunebench.paper import MIB, PAPER_RATIOS
 
 # The suite's baselines must have learned, not merely run: far above the 10% of chance even in CI's

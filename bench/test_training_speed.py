@@ -14,8 +14,8 @@ MIN_RELATIVE_SPEED = 0.9  # the issue's target: at least 0.9x the bare fit's ste
 def _bare_fit(mnist):
     import keras
 
-    from model.cnn import build_cnn
-    from model.data import to_inputs
+    from prunebench.model.cnn import build_cnn
+    from prunebench.model.data import to_inputs
 
     model = build_cnn()
     model.compile(optimizer=keras.optimizers.Adam(1e-4),
@@ -26,8 +26,8 @@ def _bare_fit(mnist):
 
 
 def _prunebench_train(mnist):
-    from model.cnn import build_cnn
-    from model.train import compile_for_training, train
+    from prunebench.model.cnn import build_cnn
+    from prunebench.model.train import compile_for_training, train
 
     model = build_cnn()
     compile_for_training(model)

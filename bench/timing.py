@@ -26,7 +26,7 @@ def skip_unavailable(engine, name: str, device: str) -> None:
 def time_call(benchmark, predict: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, batch,
               profile: str, extra_info: dict) -> dict | None:
     """Time ``predict(inputs)``; returns ``{"median_s", "rounds"}`` or None when benchmarks are disabled."""
-    from model.engines.hygiene import settle
+    from prunebench.model.engines.hygiene import settle
 
     if _previous_engine and _previous_engine[-1] != extra_info["engine"]:
         settle()  # let the previous engine's thread pool go quiet before another engine is timed

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from model.cnn import PAPER_NAMES, get_weights, set_weights, variable
+from prunebench.model.cnn import PAPER_NAMES, get_weights, set_weights, variable
 from prunebench import atomic
 from prunebench.errors import DataError
 

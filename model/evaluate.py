@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from model.data import Mnist, to_inputs
+from prunebench.model.data import Mnist, to_inputs
 
 
 @dataclass(frozen=True)

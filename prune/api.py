@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from prune.masks import MaskReport, apply_mask, magnitude_mask, mask_report
+from prunebench.prune.masks import MaskReport, apply_mask, magnitude_mask, mask_report
 
 
 def prune_weights(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from prune.ratio import prune_count
+from prunebench.prune.ratio import prune_count
 
 
 @dataclass(frozen=True)

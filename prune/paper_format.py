@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from model.checkpoint import PREFIX, SPARSE_TF1, load_dense, read_manifest, read_tensors, write_manifest
-from model.cnn import PAPER_NAMES
+from prunebench.model.checkpoint import PREFIX, SPARSE_TF1, load_dense, read_manifest, read_tensors, write_manifest
+from prunebench.model.cnn import PAPER_NAMES
 from prunebench import atomic
 from prunebench.errors import DataError
 

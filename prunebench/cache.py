@@ -20,17 +20,24 @@ from prunebench import atomic
 from prunebench.errors import DataError
 
 KEY_FILE = "cache-key.json"
-_CODE_PACKAGES = ("model", "prune")
-_CODE_MODULES = ("prunebench/pipeline.py", "prunebench/measure.py", "prunebench/cache.py")
+_CODE_PACKAGES = ("prunebench.model", "prunebench.prune")
+_CODE_MODULES = ("prunebench.pipeline", "prunebench.measure", "prunebench.cache")
 
 
-def code_version(root: Path) -> str:
-    """Hash of the source that builds and measures models: editing it invalidates every entry."""
+def code_version() -> str:
+    """Hash of the source that builds and measures models: editing it invalidates every entry. Files are
+    found through the import system, so an editable and a wheel install hash the same files alike."""
+    import importlib
+    import importlib.util
+
     digest = hashlib.sha256()
-    files = sorted(p for package in _CODE_PACKAGES for p in (root / package).rglob("*.py"))
-    files += [root / module for module in _CODE_MODULES]
-    for path in files:
-        digest.update(str(path.relative_to(root)).encode())
+    files = []
+    for package in _CODE_PACKAGES:
+        root = Path(importlib.import_module(package).__path__[0])
+        files += sorted((f"{package}/{path.relative_to(root)}", path) for path in root.rglob("*.py"))
+    files += [(module, Path(importlib.util.find_spec(module).origin)) for module in _CODE_MODULES]
+    for name, path in files:
+        digest.update(name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

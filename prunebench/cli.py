@@ -15,8 +15,8 @@ from pathlib import Path
 # Before anything imports TensorFlow: stderr should carry our one line, not TensorFlow's C++ log.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from prune.policy import DEFAULT_PRUNED
-from prune.ratio import parse_ratio
+from prunebench.prune.policy import DEFAULT_PRUNED
+from prunebench.prune.ratio import parse_ratio
 from prunebench import atomic
 from prunebench.errors import DataError, PrunebenchError, UsageError
 from prunebench.options import (BATCH_SIZE, DATA_DIR, DETERMINISTIC, MAX_STEPS, RETRAIN_STEPS, VARIABLES,
@@ -112,7 +112,7 @@ def _check_output(path: Path | None, option: str, *, directory: bool) -> None:
 def _run_train(args: argparse.Namespace) -> None:
     if not (args.train_baseline or args.prune_retrain or args.sparsify):
         raise UsageError("train: choose at least one step: -1 (train), -2 (prune + retrain), -3 (sparsify)")
-    from model.data import load_mnist, resolve_data_dir
+    from prunebench.model.data import load_mnist, resolve_data_dir
 
     needs_data = args.train_baseline or args.prune_retrain
     data = load_mnist(resolve_data_dir(args.data_dir)) if needs_data else None
@@ -131,11 +131,11 @@ def _run_train(args: argparse.Namespace) -> None:
 
 
 def _run_eval(args: argparse.Namespace) -> None:
-    from model.checkpoint import directory_bytes, load_dense
-    from model.data import load_mnist, resolve_data_dir
-    from model.engines import ENGINES
-    from model.evaluate import evaluate
-    from prune.paper_format import load_sparse
+    from prunebench.model.checkpoint import directory_bytes, load_dense
+    from prunebench.model.data import load_mnist, resolve_data_dir
+    from prunebench.model.engines import ENGINES
+    from prunebench.model.evaluate import evaluate
+    from prunebench.prune.paper_format import load_sparse
 
     if args.command == "eval-dense":
         weights, _, manifest = load_dense(args.checkpoint_dir)

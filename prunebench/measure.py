@@ -15,14 +15,13 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from model.checkpoint import directory_bytes, load_dense
-from model.data import Mnist, to_inputs
-from model.engines import ENGINES, tflite_model_bytes
-from prune.formats import FORMATS, size_table
-from prune.paper_format import load_sparse
+from prunebench.model.checkpoint import directory_bytes, load_dense
+from prunebench.model.data import Mnist, to_inputs
+from prunebench.model.engines import ENGINES, tflite_model_bytes
+from prunebench.prune.formats import FORMATS, size_table
+from prunebench.prune.paper_format import load_sparse
 from prunebench import atomic
 from prunebench.cache import ModelCache, code_version
-from prunebench.paths import PROJECT_ROOT
 from prunebench.pipeline import Settings, prune_and_retrain, sparsify_step, train_baseline
 
 MEASUREMENTS = "measurements.json"
@@ -82,7 +81,7 @@ class ModelBuilder:
         self.images = to_inputs(data.test_images[:eval_images])
         self.labels = data.test_labels[:eval_images]
         self._models: dict[ModelSpec, SuiteModel] = {}
-        self._code = code_version(PROJECT_ROOT)
+        self._code = code_version()
 
     def get(self, spec: ModelSpec) -> SuiteModel:
         if spec not in self._models:

@@ -10,8 +10,8 @@ import argparse
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from prune.policy import parse_variable_names
-from prune.ratio import parse_ratio
+from prunebench.prune.policy import parse_variable_names
+from prunebench.prune.ratio import parse_ratio
 from prunebench.errors import UsageError
 
 

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from model.checkpoint import adam_slots, directory_bytes, restore_dense, save_dense
-from model.cnn import build_cnn, get_weights, set_weights
-from model.data import Mnist
-from model.train import TrainStats, compile_for_training, seed_everything, train
-from prune.api import prune_weights
-from prune.keras_glue import hold_pruned_at_zero
-from prune.masks import MaskReport
-from prune.paper_format import sparsify
+from prunebench.model.checkpoint import adam_slots, directory_bytes, restore_dense, save_dense
+from prunebench.model.cnn import build_cnn, get_weights, set_weights
+from prunebench.model.data import Mnist
+from prunebench.model.train import TrainStats, compile_for_training, seed_everything, train
+from prunebench.prune.api import prune_weights
+from prunebench.prune.keras_glue import hold_pruned_at_zero
+from prunebench.prune.masks import MaskReport
+from prunebench.prune.paper_format import sparsify
 from prunebench import atomic
 from prunebench.errors import DataError
 

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from prune.policy import DEFAULT_PRUNED
+from prunebench.prune.policy import DEFAULT_PRUNED
 from prunebench.errors import UsageError
 from prunebench.measure import ModelSpec
 from prunebench.options import PROFILES

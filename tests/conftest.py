@@ -20,6 +20,6 @@ def mnist_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist(mnist_dir):
-    from model.data import load_mnist
+    from prunebench.model.data import load_mnist
 
     return load_mnist(mnist_dir)

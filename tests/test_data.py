@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import data
-from model.data import Mnist, find_idx_file, load_mnist, read_idx, resolve_data_dir, to_inputs
+from prunebench.model import data
+from prunebench.model.data import Mnist, find_idx_file, load_mnist, read_idx, resolve_data_dir, to_inputs
 from prunebench import atomic
 from prunebench.errors import DataError, UsageError
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.engines import ENGINES, tflite_model_bytes
-from model.engines.bandwidth import fc1_bytes_read, measure_read_bandwidth
-from model.engines.spec import WEIGHT_SHAPES
+from prunebench.model.engines import ENGINES, tflite_model_bytes
+from prunebench.model.engines.bandwidth import fc1_bytes_read, measure_read_bandwidth
+from prunebench.model.engines.spec import WEIGHT_SHAPES
 from prunebench.errors import DataError, UsageError
 
 SPARSITIES = (0.0, 0.5, 0.9, 0.99)

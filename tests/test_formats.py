@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prune.formats import (
+from prunebench.prune.formats import (
     FORMATS, SIZE_TABLE_FORMATS, binary_entropy, break_even_ratio, entropy_bound_bits, entropy_bound_bytes,
     model_nbytes, size_table,
 )
-from prune.formats.skipcode import filler_count, row_of_entries, skip_decode, skip_encode
-from prune.formats.model import as_matrix
-from prune.formats.shuffle import byte_shuffle, byte_unshuffle
+from prunebench.prune.formats.skipcode import filler_count, row_of_entries, skip_decode, skip_encode
+from prunebench.prune.formats.model import as_matrix
+from prunebench.prune.formats.shuffle import byte_shuffle, byte_unshuffle
 from prunebench.errors import DataError, UsageError
 
 LOSSLESS = [name for name, fmt in FORMATS.items() if fmt.lossless]

@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from prune.api import prune_weights
-from prune.masks import apply_mask, magnitude_mask, mask_report, mask_threshold
-from prune.policy import WEIGHT_KERNELS, parse_variable_names
-from prune.ratio import parse_ratio, prune_count
+from prunebench.prune.api import prune_weights
+from prunebench.prune.masks import apply_mask, magnitude_mask, mask_report, mask_threshold
+from prunebench.prune.policy import WEIGHT_KERNELS, parse_variable_names
+from prunebench.prune.ratio import parse_ratio, prune_count
 from prunebench.errors import UsageError
 
 

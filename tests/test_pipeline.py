@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from model.checkpoint import directory_bytes, load_dense
-from model.cnn import PAPER_NAMES, PARAMETER_COUNT, build_cnn, get_weights
-from prune.api import prune_weights
-from prune.paper_format import load_sparse, save_sparse
-from prune.ratio import prune_count
+from prunebench.model.checkpoint import directory_bytes, load_dense
+from prunebench.model.cnn import PAPER_NAMES, PARAMETER_COUNT, build_cnn, get_weights
+from prunebench.prune.api import prune_weights
+from prunebench.prune.paper_format import load_sparse, save_sparse
+from prunebench.prune.ratio import prune_count
 from prunebench.cli import main
 from prunebench.paper import MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS
 
@@ -72,8 +72,8 @@ def test_retraining_holds_every_pruned_weight_at_zero(run):
 
 def test_sparse_network_predicts_exactly_like_the_dense_one(run, mnist):
     """Every test image: same class, logits within 1e-4 (TF SparseTensor matmul vs dense matmul)."""
-    from model.data import to_inputs
-    from model.engines import ENGINES
+    from prunebench.model.data import to_inputs
+    from prunebench.model.engines import ENGINES
 
     dense = load_dense(run / "t" / "step_2_2")[0]
     sparse, manifest = load_sparse(run / "t" / "step_3")

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from prunebench import atomic
-from prunebench.paths import PROJECT_ROOT
+from prunebench.paths import project_root
 
 PRUNED = ("w_fc1", "w_fc2")
 TIMEOUT = 300  # seconds any subprocess may take on a loaded 2-core machine
@@ -34,13 +34,13 @@ TIMEOUT = 300  # seconds any subprocess may take on a loaded 2-core machine
 # ---------------------------------------------------------------------------------------------- helpers
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(PROJECT_ROOT), **extra}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(project_root()), **extra}
     env.pop("PYTEST_XDIST_WORKER", None)
     return env
 
 
 def _python(script: str, *args: object, **env: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *map(str, args)], cwd=PROJECT_ROOT,
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *map(str, args)], cwd=project_root(),
                             env=_env(**env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -65,8 +65,8 @@ def _tree_digest(directory: Path) -> str:
 
 def _assert_final_names_complete(root: Path) -> int:
     """Every artifact under a final name (no ``.tmp-`` on its path) loads whole; returns how many."""
-    from model.checkpoint import load_dense
-    from prune.paper_format import load_sparse
+    from prunebench.model.checkpoint import load_dense
+    from prunebench.prune.paper_format import load_sparse
     from prunebench.cache import KEY_FILE
 
     checked = 0
@@ -159,8 +159,8 @@ KILL_RATIO = 0.5
 BUILD_SCRIPT = """
     import json, sys
     from pathlib import Path
-    from model.data import load_mnist
-    from prune.formats import size_table
+    from prunebench.model.data import load_mnist
+    from prunebench.prune.formats import size_table
     from prunebench import measure
     from prunebench.cache import ModelCache
     from prunebench.measure import ModelBuilder, ModelSpec, PhaseClock
@@ -182,9 +182,9 @@ BUILD_SCRIPT = """
 
 def _assert_pruned_exactly(directory: Path, recorded: dict) -> None:
     """step_2_2 keeps exactly the unpruned count of each pruned variable (as recorded) and step_3 holds it."""
-    from model.checkpoint import load_dense
-    from prune.paper_format import load_sparse
-    from prune.ratio import prune_count
+    from prunebench.model.checkpoint import load_dense
+    from prunebench.prune.paper_format import load_sparse
+    from prunebench.prune.ratio import prune_count
 
     dense, sparse = load_dense(directory / "step_2_2")[0], load_sparse(directory / "step_3")[0]
     for name in PRUNED:
@@ -324,7 +324,7 @@ def test_two_suites_at_once_share_one_cache_and_build_each_model_once(tmp_path, 
     argv = [sys.executable, "-m", "pytest", "bench/test_models.py", "--profile", "quick", "--max-steps", "20",
             "--retrain-steps", "5", "--ratios", "0.9", "--seeds", "1", "-p", "no:cacheprovider", "-q",
             "--data-dir", str(mnist_dir)]
-    processes = [subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    processes = [subprocess.Popen(argv, cwd=project_root(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   text=True, env=_env(PRUNEBENCH_CACHE=str(tmp_path / "cache"),
                                                       PRUNEBENCH_RESULTS=str(tmp_path / f"results{i}")))
                  for i in range(2)]
@@ -347,8 +347,8 @@ DETERMINISM_FORMATS = ["coo-int64", "csr-int32", "bitmask", "csr-rel-uint8"]  # 
 
 def _train_twice_summary(data, root: Path, deterministic: bool) -> dict:
     """Masks, nonzero counts, sizes and weight hashes of the step_2_2 model trained from scratch."""
-    from model.checkpoint import load_dense
-    from prune.formats import size_table
+    from prunebench.model.checkpoint import load_dense
+    from prunebench.prune.formats import size_table
     from prunebench.pipeline import Settings, prune_and_retrain, train_baseline
 
     settings = Settings(max_steps=20, batch_size=32, retrain_steps=5, seed=3, variables=PRUNED,
@@ -377,7 +377,7 @@ def test_same_seed_same_masks_counts_and_sizes(tmp_path, mnist):
 DETERMINISTIC_SCRIPT = """
     import json, sys
     from pathlib import Path
-    from model.data import load_mnist
+    from prunebench.model.data import load_mnist
     from tests.test_robustness import _train_twice_summary
 
     out, mnist = Path(sys.argv[1]), Path(sys.argv[2])

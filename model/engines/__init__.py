@@ -6,7 +6,7 @@ says why in ``unavailable_reason``. Import sets the thread-spin limits first (se
 
 from __future__ import annotations
 
-from model.engines.hygiene import bound_spinning
+from prunebench.model.engines.hygiene import bound_spinning
 
 bound_spinning()
 
@@ -14,12 +14,12 @@ from typing import Callable, Mapping, Protocol, Sequence  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from model.engines.litert import LiteRtEngine, tflite_model_bytes  # noqa: E402
-from model.engines.mkl_csr import MklCsrEngine  # noqa: E402
-from model.engines.numba_csr import NumbaCsrEngine  # noqa: E402
-from model.engines.scipy_csr import ScipyCsrEngine  # noqa: E402
-from model.engines.spec import DEFAULT_PRUNED  # noqa: E402
-from model.engines.tf_graph import TfEngine  # noqa: E402
+from prunebench.model.engines.litert import LiteRtEngine, tflite_model_bytes  # noqa: E402
+from prunebench.model.engines.mkl_csr import MklCsrEngine  # noqa: E402
+from prunebench.model.engines.numba_csr import NumbaCsrEngine  # noqa: E402
+from prunebench.model.engines.scipy_csr import ScipyCsrEngine  # noqa: E402
+from prunebench.model.engines.spec import DEFAULT_PRUNED  # noqa: E402
+from prunebench.model.engines.tf_graph import TfEngine  # noqa: E402
 
 
 class InferenceEngine(Protocol):

@@ -54,7 +54,7 @@ def fc1_bytes_read(engine_name: str, w_fc1: np.ndarray, batch: int) -> int:
     pointers, rows = output units (the kernel is stored transposed); COO (int64): 16*nnz indices + 4*nnz;
     tflite-sparse: see ``litert.fc1_weight_bytes_read`` (converts the kernel, about a second).
     """
-    from model.engines import ENGINES
+    from prunebench.model.engines import ENGINES
 
     if engine_name not in ENGINES:
         raise UsageError(f"engine: {engine_name!r} is not one of {', '.join(ENGINES)}")
@@ -66,7 +66,7 @@ def fc1_bytes_read(engine_name: str, w_fc1: np.ndarray, batch: int) -> int:
     nnz = int(np.count_nonzero(w_fc1))
     storage = ENGINES[engine_name].fc1_storage
     if storage == "tflite-sparse":
-        from model.engines.litert import fc1_weight_bytes_read
+        from prunebench.model.engines.litert import fc1_weight_bytes_read
 
         weights = fc1_weight_bytes_read(w_fc1)
     else:

@@ -10,8 +10,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from model.engines import tf_graph
-from model.engines.spec import DEFAULT_PRUNED, checked_fc1, checked_pruned, checked_weights, require_available
+from prunebench.model.engines import tf_graph
+from prunebench.model.engines.spec import DEFAULT_PRUNED, checked_fc1, checked_pruned, checked_weights, require_available
 
 MatMul = Callable[[np.ndarray], np.ndarray]
 

@@ -16,9 +16,9 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 
-from model.engines.hygiene import cpu_threads
-from model.engines.spec import DEFAULT_PRUNED, checked_pruned, require_available
-from model.engines.tf_graph import TfEngine
+from prunebench.model.engines.hygiene import cpu_threads
+from prunebench.model.engines.spec import DEFAULT_PRUNED, checked_pruned, require_available
+from prunebench.model.engines.tf_graph import TfEngine
 
 DENSE_TF = TfEngine("tf-dense", sparse=False)
 

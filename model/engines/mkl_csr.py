@@ -9,8 +9,8 @@ import importlib.util
 import numpy as np
 import scipy.sparse
 
-from model.engines.host import HostSparseEngine, MatMul
-from model.engines.hygiene import cpu_threads
+from prunebench.model.engines.host import HostSparseEngine, MatMul
+from prunebench.model.engines.hygiene import cpu_threads
 
 
 class MklCsrEngine(HostSparseEngine):

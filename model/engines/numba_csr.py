@@ -26,9 +26,9 @@ from typing import Callable
 import numpy as np
 import scipy.sparse
 
-from model.engines.host import HostSparseEngine, MatMul
-from model.engines.hygiene import cpu_threads
-from model.engines.spec import checked_fc1, require_available
+from prunebench.model.engines.host import HostSparseEngine, MatMul
+from prunebench.model.engines.hygiene import cpu_threads
+from prunebench.model.engines.spec import checked_fc1, require_available
 
 try:
     import numba

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse
 
-from model.engines.host import HostSparseEngine, MatMul
+from prunebench.model.engines.host import HostSparseEngine, MatMul
 
 
 class ScipyCsrEngine(HostSparseEngine):

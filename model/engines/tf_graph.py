@@ -16,7 +16,7 @@ from typing import Callable, Mapping, Sequence  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from model.engines.spec import DEFAULT_PRUNED, checked_fc1, checked_pruned, checked_weights, require_available  # noqa: E402
+from prunebench.model.engines.spec import DEFAULT_PRUNED, checked_fc1, checked_pruned, checked_weights, require_available  # noqa: E402
 
 IMAGES = tf.TensorSpec([None, 28, 28, 1], tf.float32)
 FEATURES = tf.TensorSpec([None, 3136], tf.float32)

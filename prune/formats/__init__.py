@@ -6,9 +6,9 @@ from typing import Protocol
 
 import numpy as np
 
-from prune.formats.bounds import binary_entropy, break_even_ratio, entropy_bound_bits, entropy_bound_bytes
-from prune.formats.registry import FORMATS, SIZE_TABLE_FORMATS
-from prune.formats.model import model_nbytes, size_table
+from prunebench.prune.formats.bounds import binary_entropy, break_even_ratio, entropy_bound_bits, entropy_bound_bytes
+from prunebench.prune.formats.registry import FORMATS, SIZE_TABLE_FORMATS
+from prunebench.prune.formats.model import model_nbytes, size_table
 
 
 class StorageFormat(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from prune.formats.blob import BlobReader, check_weights, header_size, pack
+from prunebench.prune.formats.blob import BlobReader, check_weights, header_size, pack
 
 
 class DenseFloat32:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from prune.formats.blob import BlobReader, check_weights, entries, header_size, pack
-from prune.formats.skipcode import filler_count, skip_decode, skip_encode
-from prune.formats.values import ValueCodedFormat
+from prunebench.prune.formats.blob import BlobReader, check_weights, entries, header_size, pack
+from prunebench.prune.formats.skipcode import filler_count, skip_decode, skip_encode
+from prunebench.prune.formats.values import ValueCodedFormat
 
 
 class FlatGap(ValueCodedFormat):

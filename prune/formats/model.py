@@ -11,11 +11,11 @@ from typing import Iterable
 
 import numpy as np
 
-from prune.formats.blob import check_weights
-from prune.formats.bounds import entropy_bound_bytes
-from prune.formats.compressed import Compressed
-from prune.formats.dense import DenseFloat32
-from prune.formats.registry import FORMATS, SIZE_TABLE_FORMATS
+from prunebench.prune.formats.blob import check_weights
+from prunebench.prune.formats.bounds import entropy_bound_bytes
+from prunebench.prune.formats.compressed import Compressed
+from prunebench.prune.formats.dense import DenseFloat32
+from prunebench.prune.formats.registry import FORMATS, SIZE_TABLE_FORMATS
 from prunebench.errors import UsageError
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from prune.formats.bitmask import Bitmask
-from prune.formats.compressed import Compressed, Gzip, Zstd
-from prune.formats.coordinate import COO_INT64, PAPER_TF1
-from prune.formats.csr import CSR_INT32, CSR_REL_UINT8
-from prune.formats.dense import DenseFloat32
-from prune.formats.gap import FlatGap
-from prune.formats.values import ValueCoding
+from prunebench.prune.formats.bitmask import Bitmask
+from prunebench.prune.formats.compressed import Compressed, Gzip, Zstd
+from prunebench.prune.formats.coordinate import COO_INT64, PAPER_TF1
+from prunebench.prune.formats.csr import CSR_INT32, CSR_REL_UINT8
+from prunebench.prune.formats.dense import DenseFloat32
+from prunebench.prune.formats.gap import FlatGap
+from prunebench.prune.formats.values import ValueCoding
 
 FLOAT32 = ValueCoding("<f4", shuffle=False)
 FLOAT32_SHUFFLED = ValueCoding("<f4", shuffle=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from prune.formats.blob import BlobReader
-from prune.formats.shuffle import byte_shuffle, byte_unshuffle
+from prunebench.prune.formats.blob import BlobReader
+from prunebench.prune.formats.shuffle import byte_shuffle, byte_unshuffle
 
 
 class ValueCoding:
