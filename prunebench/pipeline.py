@@ -68,7 +68,7 @@ def prune_and_retrain(data: Mnist, settings: Settings, ratio: float, step_1: Pat
     set_weights(model, pruned)
     for name, keep in masks.items():  # a pruned weight starts retraining with no momentum either
         for slot in adam_slots(model, name):
-            slot.assign(slot.numpy() * keep)
+            slot.assign(np.where(keep, slot.numpy(), np.float32(0.0)))  # +0.0, not -0.0 (no product)
     fields = {"ratio": ratio, "pruned": list(settings.variables), "seed": settings.seed}
     save_dense(model, step_2_1, **fields)
     hold_pruned_at_zero(model, masks)

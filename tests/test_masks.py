@@ -55,6 +55,19 @@ def test_apply_mask_writes_positive_zeros_and_keeps_dtype():
     assert weights[0] == np.float32(-0.1), "the input is not modified"
 
 
+@settings(max_examples=60, deadline=None)
+@given(hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=4, max_side=10),
+                  elements=st.floats(-1, 1, width=32)), st.floats(0, 0.999))
+def test_every_pruned_entry_is_positive_zero(weights, ratio):
+    """The sign bit, not ``== 0``: a -0.0 equals 0 yet costs bytes once compressed (issue 8)."""
+    weights = -np.abs(weights)  # all negative (or -0.0): a product with the mask would give -0.0
+    keep = magnitude_mask(weights, ratio)
+    for pruned in (apply_mask(weights, keep), prune_weights({"w": weights}, ("w",), ratio)[0]["w"]):
+        assert pruned.dtype == np.float32
+        assert not np.signbit(pruned[~keep]).any()
+        np.testing.assert_array_equal(pruned[keep].view(np.uint32), weights[keep].view(np.uint32))
+
+
 def test_report_and_prune_weights_give_the_papers_columns():
     rng = np.random.default_rng(0)
     weights = {"w_fc1": rng.standard_normal((40, 20)).astype(np.float32),

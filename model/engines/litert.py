@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from prunebench.model.engines.hygiene import cpu_threads
-from prunebench.model.engines.spec import DEFAULT_PRUNED, checked_pruned, require_available
+from prunebench.model.engines.spec import DEFAULT_PRUNED, checked_fc1, checked_pruned, checked_weights, require_available
 from prunebench.model.engines.tf_graph import TfEngine
 
 DENSE_TF = TfEngine("tf-dense", sparse=False)
@@ -29,6 +29,11 @@ def interpreter_class() -> type:
 
         return Interpreter
     return tf.lite.Interpreter
+
+
+def positive_zeros(array: np.ndarray) -> np.ndarray:
+    """``array`` with every zero as +0.0: a -0.0 would be written into the .tflite file as is."""
+    return np.where(array == 0, np.float32(0.0), array).astype(np.float32, copy=False)
 
 
 def converted(function: tf.types.experimental.PolymorphicFunction, sparse: bool) -> bytes:
@@ -44,6 +49,7 @@ def tflite_model_bytes(weights: Mapping[str, np.ndarray], pruned: Sequence[str] 
                        sparse: bool = False) -> bytes:
     """The .tflite flatbuffer of the whole network, as the suite reports its size."""
     checked_pruned(pruned)
+    weights = {name: positive_zeros(w) for name, w in checked_weights(weights).items()}
     return converted(DENSE_TF.network_function(weights, pruned), sparse)
 
 
@@ -55,7 +61,7 @@ def fc1_weight_bytes_read(w_fc1: np.ndarray) -> int:
     kernel reads directly (counted as the whole encoded model, bias included); with nothing
     sparse enough to encode, the kernel stays dense.
     """
-    model = converted(DENSE_TF.fc1_function(w_fc1, np.zeros(w_fc1.shape[1], np.float32)), sparse=True)
+    model = converted(DENSE_TF.fc1_function(positive_zeros(w_fc1), np.zeros(w_fc1.shape[1], np.float32)), sparse=True)
     operators = {op["op_name"] for op in interpreter_class()(model_content=model)._get_ops_details()}
     dense_bytes = 4 * w_fc1.size
     return dense_bytes if "DENSIFY" in operators else min(len(model), dense_bytes)  # min: nothing encoded
@@ -98,4 +104,5 @@ class LiteRtEngine:
 
     def fc1(self, w_fc1: np.ndarray, b_fc1: np.ndarray, device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
         require_available(self, device)
-        return interpreted(converted(DENSE_TF.fc1_function(w_fc1, b_fc1), self.sparse))
+        w_fc1, b_fc1 = checked_fc1(w_fc1, b_fc1)
+        return interpreted(converted(DENSE_TF.fc1_function(positive_zeros(w_fc1), b_fc1), self.sparse))

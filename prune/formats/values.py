@@ -30,6 +30,8 @@ class ValueCoding:
 
     def encode(self, values: np.ndarray) -> np.ndarray:
         narrowed = values.astype(self.dtype)
+        # a tiny negative value can round to -0.0 in float16: store +0.0, as for every other zero
+        narrowed = np.where(narrowed == 0, np.zeros((), self.dtype), narrowed)
         return byte_shuffle(narrowed) if self.shuffle else narrowed
 
     def decode(self, reader: BlobReader, count: int) -> np.ndarray:
