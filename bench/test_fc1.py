@@ -12,7 +12,7 @@ import pytest
 
 from bench.timing import batch_inputs, skip_unavailable, time_call, timing_key
 from prunebench.prune.masks import apply_mask, magnitude_mask
-from prunebench.measure import ModelSpec
+from prunebench.spec import ModelSpec
 from prunebench.suite import DEVICES, FC1_RATIOS
 
 

@@ -15,10 +15,11 @@ def _bare_fit(mnist):
     import keras
 
     from prunebench.model.cnn import build_cnn
+    from prunebench.model.constants import LEARNING_RATE
     from prunebench.model.data import to_inputs
 
     model = build_cnn()
-    model.compile(optimizer=keras.optimizers.Adam(1e-4),
+    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     images = to_inputs(mnist.train_images[:SPEED_STEPS * BATCH])
     labels = mnist.train_labels[:SPEED_STEPS * BATCH].astype(np.int32)

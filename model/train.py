@@ -11,9 +11,9 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
+from prunebench.model.constants import LEARNING_RATE
 from prunebench.model.data import Mnist
 
-LEARNING_RATE = 1e-4
 ADAM_EPSILON = 1e-8  # tf.train.AdamOptimizer's default, which the paper's TF1 code used
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from prunebench.errors import UsageError
+from prunebench.model.constants import WEIGHT_KERNELS
 
-WEIGHT_KERNELS = ("w_conv1", "w_conv2", "w_fc1", "w_fc2")
 DEFAULT_PRUNED = ("w_fc1", "w_fc2")
 
 

@@ -23,19 +23,10 @@ from prunebench.prune.paper_format import load_sparse
 from prunebench import atomic
 from prunebench.cache import ModelCache, code_version
 from prunebench.pipeline import Settings, prune_and_retrain, sparsify_step, train_baseline
+from prunebench.spec import ModelSpec
 
 MEASUREMENTS = "measurements.json"
 EVAL_BATCH = 1000
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    ratio: float
-    seed: int
-
-    @property
-    def id(self) -> str:
-        return f"ratio={self.ratio:g}-seed={self.seed}"
 
 
 @dataclass

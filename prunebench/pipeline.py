@@ -23,20 +23,9 @@ from prunebench.prune.masks import MaskReport
 from prunebench.prune.paper_format import sparsify
 from prunebench import atomic
 from prunebench.errors import DataError
+from prunebench.spec import Settings
 
 STEP_DIRS = ("step_1", "step_2_1", "step_2_2", "step_3")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything that determines a trained model (and so its cache key)."""
-
-    max_steps: int
-    batch_size: int
-    retrain_steps: int
-    seed: int
-    variables: tuple[str, ...]
-    deterministic: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from prunebench.prune.policy import DEFAULT_PRUNED
 from prunebench.errors import UsageError
-from prunebench.measure import ModelSpec
+from prunebench.spec import ModelSpec
 from prunebench.options import PROFILES
-from prunebench.pipeline import Settings
+from prunebench.spec import Settings
 
-DEVICES = ("cpu", "gpu")
+from prunebench.model.constants import DEVICES, LEARNING_RATE  # noqa: F401  (bench/ imports DEVICES from here)
 # FC1 alone, on the baseline's w_fc1 pruned by magnitude at these ratios (issue: where sparse pays off).
 FC1_RATIOS = (0.0, 0.5, 0.7, 0.9, 0.95, 0.99)
 # Whole-network engines per profile: the paper's two networks in CI, every engine for the paper profile.
@@ -74,7 +74,7 @@ class SuiteConfig:
         s = self.settings
         return {"name": self.profile, "max_steps": s.max_steps, "batch_size": s.batch_size,
                 "retrain_steps": s.retrain_steps, "ratios": list(self.ratios), "seeds": list(self.seeds),
-                "variables": list(s.variables), "learning_rate": 1e-4, "eval_images": self.eval_images}
+                "variables": list(s.variables), "learning_rate": LEARNING_RATE, "eval_images": self.eval_images}
 
 
 def decorrelated_order(specs: list[ModelSpec]) -> list[ModelSpec]:

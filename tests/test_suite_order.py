@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scipy.stats import spearmanr
 
-from prunebench.measure import ModelSpec
+from prunebench.spec import ModelSpec
 from prunebench.suite import decorrelated_order
 
 

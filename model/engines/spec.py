@@ -7,6 +7,8 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from prunebench.errors import DataError, UsageError
+from prunebench.model.constants import DEVICES, WEIGHT_KERNELS
+from prunebench.prune.policy import DEFAULT_PRUNED  # noqa: F401  (the engines' default, re-exported)
 
 WEIGHT_SHAPES = {
     "w_conv1": (5, 5, 1, 32),
@@ -18,9 +20,6 @@ WEIGHT_SHAPES = {
     "w_fc2": (1024, 10),
     "b_fc2": (10,),
 }
-KERNELS = ("w_conv1", "w_conv2", "w_fc1", "w_fc2")
-DEFAULT_PRUNED = ("w_fc1", "w_fc2")
-DEVICES = ("cpu", "gpu")
 
 
 def checked_weights(weights: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -53,9 +52,9 @@ def checked_pruned(pruned: Sequence[str]) -> frozenset[str]:
     """Only kernels can be stored sparse; biases and unknown names are a user error."""
     if isinstance(pruned, str):
         raise UsageError(f"pruned: expected a list of variable names, got the string {pruned!r}")
-    unknown = sorted(set(pruned) - set(KERNELS))
+    unknown = sorted(set(pruned) - set(WEIGHT_KERNELS))
     if unknown:
-        raise UsageError(f"pruned: {', '.join(unknown)} not among the prunable kernels {', '.join(KERNELS)}")
+        raise UsageError(f"pruned: {', '.join(unknown)} not among the prunable kernels {', '.join(WEIGHT_KERNELS)}")
     return frozenset(pruned)
 
 
