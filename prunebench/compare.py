@@ -1,0 +1,852 @@
+"""``prunebench compare BASE NEW``: what changed between two results JSON files (docs/compare.md).
+
+Four sections, each judged by its own rule:
+
+- compression: the deterministic measures of every (ratio, seed) model, compared exactly (thresholds,
+  nonzero counts, sizes, every format's bytes), accuracy to a tolerance in test images; any change fails.
+- claims: verdicts matched by (id, subject, range); a changed verdict fails.
+- timings, same machine class: Mann-Whitney U on the raw rounds plus a minimum factor
+  (``prunebench.compare_stats``); a significant slowdown beyond the factor fails under ``--fail-on time``.
+- timings, different machines: only what carries over (speed relative to ``tf-dense`` in the same run, the
+  FC1 crossover ratios, time x measured bandwidth); absolute times are not compared and nothing fails.
+
+Library code raises ``PrunebenchError``; ``prunebench.cli`` turns it into one line and the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from prunebench import atomic
+from prunebench.compare_baselines import class_slug, find_baseline, machine_class, save_baseline
+from prunebench.compare_stats import (
+    ALPHA,
+    FACTOR,
+    accuracy_images,
+    beyond_factor,
+    crossover,
+    holm,
+    mann_whitney_p,
+    median_ratio,
+    min_attainable_p,
+    time_verdict,
+)
+from prunebench.errors import DataError, PrunebenchError, UsageError
+
+CATEGORIES = ("compression", "claims", "time")
+DEFAULT_FAIL_ON = ("compression", "claims")
+REFERENCE_ENGINE = "tf-dense"
+# Profile settings that determine the trained weights, and those that also determine accuracy.
+WEIGHT_SETTINGS = ("max_steps", "batch_size", "retrain_steps", "variables", "learning_rate")
+ACCURACY_SETTINGS = (*WEIGHT_SETTINGS, "eval_images")
+MNIST_TEST_IMAGES = 10_000
+ABSENT = "absent"
+MAX_ROWS = 20  # rows of a relative-time table shown without --show all (largest changes first)
+
+
+class RegressionsFound(PrunebenchError):
+    """The comparison found failing items; they were printed one a line before this is raised."""
+
+
+# ---- reading ------------------------------------------------------------------------------------------
+
+def load_for_compare(path: str | Path) -> dict:
+    """A results dict of schema 1 or newer, checked for everything compare reads; DataError otherwise."""
+    from prunebench.results import KIND, validate_results
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"{path}: results file not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, expected a results JSON file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: cannot read results file ({error})") from None
+    try:
+        results = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+    if not isinstance(results, dict) or results.get("kind") != KIND:
+        kind = results.get("kind") if isinstance(results, dict) else type(results).__name__
+        raise DataError(f"{path}: not a prunebench results JSON (kind is {kind!r}, expected {KIND!r})")
+    version = results.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise DataError(f"{path}: schema_version is {version!r}; compare reads schema 1 and newer")
+    # Newer schemas add fields (claims' range/effect/margin, timings' samples_s); what compare reads is
+    # schema 1's structure, so check that whatever the version says.
+    validate_results({**results, "schema_version": 1}, path)
+    _check_details(results, path)
+    return results
+
+
+def _check_details(results: dict, path: Path) -> None:
+    def fail(where: str, what: str) -> None:
+        raise DataError(f"{path}: {where} {what}")
+
+    def check_timings(where: str, timings: Any) -> None:
+        if not isinstance(timings, dict):
+            fail(where, "is not an object")
+        for key, entry in timings.items():
+            if len(key.split("/")) != 4:
+                fail(f"{where}[{key!r}]", "is not an <engine>/<device>/<scope>/batch=<n> key")
+            if not isinstance(entry, dict) or not _is_number(entry.get("median_s")):
+                fail(f"{where}[{key!r}]", "lacks a numeric median_s")
+            samples = entry.get("samples_s")
+            if samples is not None and (not isinstance(samples, list) or not all(map(_is_number, samples))):
+                fail(f"{where}[{key!r}].samples_s", "is not a list of numbers")
+
+    for index, model in enumerate(results["models"]):
+        check_timings(f"models[{index}].timings", model["timings"])
+    fc1 = results.get("fc1") or []
+    if not isinstance(fc1, list):
+        fail("fc1", "is not a list")
+    for index, entry in enumerate(fc1):
+        if not isinstance(entry, dict) or not _is_number(entry.get("ratio")):
+            fail(f"fc1[{index}]", "lacks a numeric ratio")
+        check_timings(f"fc1[{index}].timings", entry.get("timings") or {})
+    for index, claim in enumerate(results["claims"]):
+        if not isinstance(claim, dict) or not all(isinstance(claim.get(key), str) for key in ("id", "subject", "verdict")):
+            fail(f"claims[{index}]", "lacks a string id, subject or verdict")
+    bandwidth = results.get("bandwidth_bytes_per_s")
+    if bandwidth is not None and not _is_number(bandwidth):
+        fail("bandwidth_bytes_per_s", "is not a number")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _ratio(value: float) -> float:
+    return round(float(value), 6)
+
+
+def timing_entries(results: dict) -> dict[tuple, dict]:
+    """Every timing entry by identity: ("model", ratio, seed, key) or ("fc1", ratio, None, key)."""
+    entries = {}
+    for model in results["models"]:
+        for key, entry in model["timings"].items():
+            entries[("model", _ratio(model["ratio"]), int(model["seed"]), key)] = entry
+    for fc1 in results.get("fc1") or []:
+        for key, entry in (fc1.get("timings") or {}).items():
+            entries[("fc1", _ratio(fc1["ratio"]), None, key)] = entry
+    return entries
+
+
+def label(ident: tuple) -> str:
+    kind, ratio, seed, key = ident
+    return f"ratio={ratio:g} seed={seed} {key}" if kind == "model" else f"fc1 ratio={ratio:g} {key}"
+
+
+def benchmark_json_candidates(results: dict, results_path: Path) -> list[Path]:
+    name = results.get("benchmark_json")
+    if not isinstance(name, str) or not name:
+        return []
+    folder = results_path.parent
+    candidates = [folder / name, folder / "benchmarks" / name, folder / "benchmarks" / Path(name).name]
+    return list(dict.fromkeys(candidates))
+
+
+def raw_rounds(results: dict, results_path: Path, override: Path | None = None) -> tuple[dict[tuple, list[float]], str]:
+    """Raw rounds per timing identity and a note on where they came from.
+
+    ``samples_s`` in the results (newer schema) come first; the rest is read from the pytest-benchmark JSON
+    the results name (``stats.data``, saved with --benchmark-save-data). A benchmark's rounds are used only
+    if their median is the median the results recorded, so a JSON of another run is never mixed in.
+    """
+    entries = timing_entries(results)
+    rounds = {ident: [float(x) for x in entry["samples_s"]] for ident, entry in entries.items()
+              if entry.get("samples_s")}
+    notes = [f"{len(rounds)} from samples_s"] if rounds else []
+    if len(rounds) == len(entries):
+        return rounds, "; ".join(notes) or "no timings"
+    if override is not None:
+        if not override.is_file():
+            raise DataError(f"{override}: pytest-benchmark JSON not found")
+        candidates = [override]
+    else:
+        candidates = benchmark_json_candidates(results, results_path)
+    path = next((candidate for candidate in candidates if candidate.is_file()), None)
+    if path is None:
+        tried = ", ".join(str(c) for c in candidates) or "the results name none (benchmark_json is null)"
+        notes.append(f"no pytest-benchmark JSON ({tried})")
+        return rounds, "; ".join(notes)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        benchmarks = document["benchmarks"]
+        if not isinstance(benchmarks, list):
+            raise TypeError
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        raise DataError(f"{path}: not a pytest-benchmark JSON (no 'benchmarks' list)") from None
+    found = mismatched = without_data = 0
+    for bench in benchmarks:
+        ident = _benchmark_ident(bench)
+        if ident is None or ident not in entries or ident in rounds:
+            continue
+        data = (bench.get("stats") or {}).get("data")
+        if not data or not all(map(_is_number, data)):
+            without_data += 1
+            continue
+        expected = float(entries[ident]["median_s"])
+        if abs(statistics.median(data) - expected) > 1e-9 * max(abs(expected), 1e-12):
+            mismatched += 1
+            continue
+        rounds[ident] = [float(x) for x in data]
+        found += 1
+    notes.append(f"{found} from {path}")
+    if without_data:
+        notes.append(f"{without_data} saved without rounds (run with --benchmark-save-data)")
+    if mismatched:
+        notes.append(f"{mismatched} ignored: their median is not the one the results recorded (another run's JSON?)")
+    return rounds, "; ".join(notes)
+
+
+def _benchmark_ident(bench: Any) -> tuple | None:
+    """The results identity of one pytest-benchmark entry, from the extra_info and params the suite sets."""
+    if not isinstance(bench, dict):
+        return None
+    info, params = bench.get("extra_info") or {}, bench.get("params") or {}
+    scope, batch = info.get("scope"), params.get("batch")
+    if scope not in ("network", "fc1") or batch is None or not _is_number(info.get("ratio")):
+        return None
+    key = f"{info.get('engine')}/{info.get('device')}/{scope}/batch={batch}"
+    if scope == "network":
+        return ("model", _ratio(info["ratio"]), int(info.get("seed", 0)), key) if _is_number(info.get("seed")) else None
+    return ("fc1", _ratio(info["ratio"]), None, key)
+
+
+def with_embedded_rounds(results: dict, rounds: dict[tuple, list[float]]) -> dict:
+    """A copy of ``results`` whose timing entries carry their raw rounds as ``samples_s`` (self-contained)."""
+    copy = json.loads(json.dumps(results))
+    for ident, entry in timing_entries(copy).items():
+        if ident in rounds and not entry.get("samples_s"):
+            entry["samples_s"] = rounds[ident]
+    if rounds:
+        copy["benchmark_json"] = None
+    return copy
+
+
+# ---- compression: the deterministic measures --------------------------------------------------------------
+
+def _profile_differences(base: dict, new: dict, keys: Iterable[str]) -> list[str]:
+    return [f"{key} {base['profile'].get(key)!r} vs {new['profile'].get(key)!r}" for key in keys
+            if base["profile"].get(key) != new["profile"].get(key)]
+
+
+def _flatten(prefix: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat = {}
+        for key in sorted(value):
+            flat.update(_flatten(f"{prefix}.{key}" if prefix else str(key), value[key]))
+        return flat
+    return {prefix: value}
+
+
+def model_measures(model: dict) -> dict[str, dict[str, Any]]:
+    """The deterministic measures of one model, by what they depend on: the pruned variables' shapes
+    (``structure``), the trained weights (``weights``), and the evaluation too (``accuracy``)."""
+    variables = model.get("variables") or {}
+    structure = {"nonzero": model.get("nonzero")}
+    weights: dict[str, Any] = {}
+    for name in sorted(variables):
+        entry = variables[name] if isinstance(variables[name], dict) else {}
+        structure[f"variables.{name}.total"] = entry.get("total")
+        structure[f"variables.{name}.nonzero"] = entry.get("nonzero")
+        weights[f"variables.{name}.threshold"] = entry.get("threshold")
+    weights.update(_flatten("sizes", model.get("sizes") or {}))
+    weights.update(_flatten("formats", model.get("formats") or {}))
+    if model.get("entropy_bound") is not None:
+        weights.update(_flatten("entropy_bound", model["entropy_bound"]))
+    accuracy = _flatten("accuracy", model.get("accuracy") or {})
+    return {"structure": structure, "weights": weights, "accuracy": accuracy}
+
+
+def _models(results: dict) -> dict[tuple[float, int], dict]:
+    return {(_ratio(model["ratio"]), int(model["seed"])): model for model in results["models"]}
+
+
+def compare_compression(base: dict, new: dict, tolerance_images: int = 0) -> dict:
+    """Every deterministic measure of the models both runs built; a change is any difference (accuracy:
+    more than ``tolerance_images`` test images)."""
+    skipped = {
+        "structure": _profile_differences(base, new, ("variables",)),
+        "weights": _profile_differences(base, new, WEIGHT_SETTINGS),
+        "accuracy": _profile_differences(base, new, ACCURACY_SETTINGS),
+    }
+    images = new["profile"].get("eval_images") or MNIST_TEST_IMAGES
+    base_models, new_models = _models(base), _models(new)
+    changes, compared = [], 0
+    for key in sorted(set(base_models) & set(new_models)):
+        ratio, seed = key
+        before, after = model_measures(base_models[key]), model_measures(new_models[key])
+        for group in ("structure", "weights", "accuracy"):
+            if skipped[group]:
+                continue
+            for measure in sorted(set(before[group]) | set(after[group])):
+                old, now = before[group].get(measure, ABSENT), after[group].get(measure, ABSENT)
+                compared += 1
+                item = {"ratio": ratio, "seed": seed, "measure": measure, "base": old, "new": now}
+                if group == "accuracy" and _is_number(old) and _is_number(now):
+                    moved = accuracy_images(old, now, images)
+                    if moved > tolerance_images:
+                        changes.append({**item, "images": moved})
+                elif old != now:
+                    changes.append(item)
+    base_fc1 = {_ratio(entry["ratio"]): entry for entry in base.get("fc1") or []}
+    new_fc1 = {_ratio(entry["ratio"]): entry for entry in new.get("fc1") or []}
+    if not skipped["weights"]:
+        for ratio in sorted(set(base_fc1) & set(new_fc1)):
+            old, now = base_fc1[ratio].get("nonzero", ABSENT), new_fc1[ratio].get("nonzero", ABSENT)
+            compared += 1
+            if old != now:
+                changes.append({"ratio": ratio, "seed": None, "measure": "fc1.nonzero", "base": old, "new": now})
+    notes = []
+    for group, what in (("structure", "nonzero counts"), ("weights", "thresholds, sizes and formats"),
+                        ("accuracy", "accuracies")):
+        if skipped[group]:
+            notes.append(f"{what} not compared: the profiles differ ({'; '.join(skipped[group])})")
+    for side, only in (("base", set(base_models) - set(new_models)), ("new", set(new_models) - set(base_models))):
+        if only:
+            notes.append(f"models only in {side}, not compared: "
+                         + ", ".join(f"ratio={r:g} seed={s}" for r, s in sorted(only)))
+    if base["machine"].get("tensorflow") != new["machine"].get("tensorflow"):
+        notes.append(f"TensorFlow differs ({base['machine'].get('tensorflow')} vs {new['machine'].get('tensorflow')}): "
+                     "a changed weight-dependent measure may come from it")
+    return {"compared": compared, "models": len(set(base_models) & set(new_models)), "changes": changes,
+            "accuracy_tolerance_images": tolerance_images, "eval_images": images, "notes": notes}
+
+
+def compression_line(item: dict) -> str:
+    where = f"ratio={item['ratio']:g}" + (f" seed={item['seed']}" if item["seed"] is not None else "")
+    if item["measure"].startswith("fc1."):
+        where = f"fc1 {where}"
+    extra = f" ({item['images']} images)" if "images" in item else ""
+    return f"compression: {where} {item['measure']} {_value(item['base'])} -> {_value(item['new'])}{extra}"
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    return "null" if value is None else str(value)
+
+
+# ---- claims -----------------------------------------------------------------------------------------------
+
+def claim_key(claim: dict) -> tuple[str, str, str | None]:
+    return claim["id"], claim["subject"], claim.get("range")
+
+
+def _claim_side(claim: dict) -> dict:
+    effect = claim.get("effect", claim.get("rho"))
+    return {"verdict": claim["verdict"], "effect": effect, "rho": claim.get("rho"), "ci": claim.get("ci"),
+            "p": claim.get("p_holm", claim.get("p")), "margin": claim.get("margin"), "n": claim.get("n")}
+
+
+def compare_claims(base: dict, new: dict) -> dict:
+    before = {claim_key(claim): claim for claim in base["claims"]}
+    after = {claim_key(claim): claim for claim in new["claims"]}
+    changes = []
+    for key in sorted(set(before) & set(after), key=lambda k: (k[0], k[1], k[2] or "")):
+        if before[key]["verdict"] != after[key]["verdict"]:
+            changes.append({"id": key[0], "subject": key[1], "range": key[2],
+                            "base": _claim_side(before[key]), "new": _claim_side(after[key])})
+    notes = []
+    for side, only in (("base", set(before) - set(after)), ("new", set(after) - set(before))):
+        if only:
+            notes.append(f"{len(only)} claims only in {side}, not compared: "
+                         + ", ".join(_claim_name(*key) for key in sorted(only, key=lambda k: (k[0], k[1], k[2] or ""))[:6])
+                         + (", ..." if len(only) > 6 else ""))
+    if not base["claims"] or not new["claims"]:
+        notes.append("a run has no claims (e.g. merged without recomputing): nothing to compare there")
+    return {"compared": len(set(before) & set(after)), "changes": changes, "notes": notes}
+
+
+def _claim_name(claim_id: str, subject: str, claim_range: str | None) -> str:
+    return f"({claim_id}) {subject}" + (f" [{claim_range}]" if claim_range else "")
+
+
+def _effect(side: dict) -> str:
+    effect = "n/a" if side["effect"] is None else f"{side['effect']:.3g}"
+    ci = side["ci"]
+    return effect + (f" [{ci[0]:.3g}, {ci[1]:.3g}]" if isinstance(ci, list) and len(ci) == 2 and None not in ci else "")
+
+
+def claim_line(item: dict) -> str:
+    return (f"claims: {_claim_name(item['id'], item['subject'], item['range'])} {item['base']['verdict']} -> "
+            f"{item['new']['verdict']} (effect {_effect(item['base'])} -> {_effect(item['new'])})")
+
+
+# ---- timings ----------------------------------------------------------------------------------------------
+
+def same_machine_class(base: dict, new: dict) -> bool:
+    return machine_class(base) == machine_class(new)
+
+
+def compare_times(base: dict, new: dict, base_rounds: dict, new_rounds: dict, *, factor: float = FACTOR,
+                  alpha: float = ALPHA, p_adjust: str = "holm") -> dict:
+    """Same machine class: per benchmark both medians, the factor, p and the verdict."""
+    before, after = timing_entries(base), timing_entries(new)
+    rows = []
+    for ident in sorted(set(before) & set(after), key=_sort_ident):
+        old, now = base_rounds.get(ident), new_rounds.get(ident)
+        row = {"benchmark": label(ident), "base_median_s": float(before[ident]["median_s"]),
+               "new_median_s": float(after[ident]["median_s"]), "p": None, "p_adjusted": None,
+               "rounds": [len(old) if old else before[ident].get("rounds"), len(now) if now else after[ident].get("rounds")]}
+        if old and now:
+            row["factor"] = median_ratio(old, now)
+            row["p"] = mann_whitney_p(old, now)
+            if min_attainable_p(len(old), len(now)) >= alpha:
+                row["note"] = f"{len(old)} vs {len(now)} rounds cannot reach p < {alpha}"
+        else:
+            row["factor"] = row["new_median_s"] / row["base_median_s"] if row["base_median_s"] else None
+            missing = " and ".join(side for side, rounds in (("base", old), ("new", now)) if not rounds)
+            row["note"] = f"no raw rounds in {missing}: time not judged"
+        rows.append(row)
+    adjusted = holm([row["p"] for row in rows]) if p_adjust == "holm" else [row["p"] for row in rows]
+    for row, p in zip(rows, adjusted, strict=True):
+        row["p_adjusted"] = p
+        row["verdict"] = ("not judged" if row["p"] is None and "no raw rounds" in row.get("note", "")
+                          else time_verdict(row["factor"], p, factor=factor, alpha=alpha))
+    counts = {verdict: sum(row["verdict"] == verdict for row in rows)
+              for verdict in ("slower", "faster", "unchanged", "not judged")}
+    only = {side: len(set(a) - set(b)) for side, a, b in (("base", before, after), ("new", after, before))}
+    return {"benchmarks": rows, "counts": counts, "only_in": only, "factor": factor, "alpha": alpha,
+            "p_adjust": p_adjust}
+
+
+def time_line(row: dict) -> str:
+    return (f"time: {row['benchmark']} {row['verdict']} x{row['factor']:.3f} "
+            f"(median {_ms(row['base_median_s'])} -> {_ms(row['new_median_s'])} ms, p_adj {row['p_adjusted']:.2g})")
+
+
+def _ms(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds * 1e3:.4g}"
+
+
+def _sort_ident(ident: tuple) -> tuple:
+    kind, ratio, seed, key = ident
+    return (kind, ratio, -1 if seed is None else seed, key)
+
+
+def _medians(results: dict) -> dict[tuple, float]:
+    return {ident: float(entry["median_s"]) for ident, entry in timing_entries(results).items()}
+
+
+def compare_speedups(base: dict, new: dict, factor: float = FACTOR) -> dict:
+    """Each engine's speedup over ``tf-dense`` measured in the same run, model (or FC1 ratio), device,
+    scope and batch: carries over between machines (both sides of the ratio moved with the machine)."""
+    before, after = _medians(base), _medians(new)
+    rows, missing_reference = [], 0
+    for ident in sorted(set(before) & set(after), key=_sort_ident):
+        kind, ratio, seed, key = ident
+        engine, device, scope, batch = key.split("/")
+        if engine == REFERENCE_ENGINE:
+            continue
+        reference = (kind, ratio, seed, f"{REFERENCE_ENGINE}/{device}/{scope}/{batch}")
+        if reference not in before or reference not in after:
+            missing_reference += 1
+            continue
+        old, now = before[reference] / before[ident], after[reference] / after[ident]
+        change = now / old
+        rows.append({"benchmark": label(ident), "base_speedup": old, "new_speedup": now, "change": change,
+                     "beyond_factor": beyond_factor(change, factor)})
+    return {"rows": rows, "missing_reference": missing_reference}
+
+
+def crossovers(results: dict, ratios: set[float]) -> dict[tuple[str, str, str], float | None]:
+    """Per (device, batch, sparse engine): smallest FC1 ratio (among ``ratios``) from which the engine is at
+    least as fast as the best dense engine at every larger ratio."""
+    table: dict[tuple[str, str], dict[str, dict[float, float]]] = {}
+    for entry in results.get("fc1") or []:
+        ratio = _ratio(entry["ratio"])
+        if ratio not in ratios:
+            continue
+        for key, timing in (entry.get("timings") or {}).items():
+            engine, device, _, batch = key.split("/")
+            table.setdefault((device, batch), {}).setdefault(engine, {})[ratio] = float(timing["median_s"])
+    found = {}
+    for (device, batch), engines in table.items():
+        dense = [times for engine, times in engines.items() if "dense" in engine]
+        ordered = sorted(ratios)
+        best = [min((times[r] for times in dense if r in times), default=None) for r in ordered]
+        for engine, times in engines.items():
+            if "dense" not in engine:
+                found[(device, batch.removeprefix("batch="), engine)] = crossover(ordered, [times.get(r) for r in ordered], best)
+    return found
+
+
+def compare_crossovers(base: dict, new: dict) -> list[dict]:
+    common = ({_ratio(e["ratio"]) for e in base.get("fc1") or []} & {_ratio(e["ratio"]) for e in new.get("fc1") or []})
+    before, after = crossovers(base, common), crossovers(new, common)
+    return [{"device": device, "batch": batch, "engine": engine, "base": before.get((device, batch, engine)),
+             "new": after.get((device, batch, engine)),
+             "changed": before.get((device, batch, engine)) != after.get((device, batch, engine))}
+            for device, batch, engine in sorted(set(before) | set(after),
+                                                key=lambda k: (k[0], int(k[1]) if k[1].isdigit() else 1e9, k[2]))]
+
+
+def compare_bandwidth(base: dict, new: dict, factor: float = FACTOR) -> dict:
+    """Time x the bandwidth measured in the same run: the bytes the machine could have read meanwhile."""
+    bandwidths = base.get("bandwidth_bytes_per_s"), new.get("bandwidth_bytes_per_s")
+    if not all(bandwidths):
+        return {"rows": [], "note": "not compared: a run has no measured bandwidth"}
+    before, after = _medians(base), _medians(new)
+    rows = []
+    for ident in sorted(set(before) & set(after), key=_sort_ident):
+        old, now = before[ident] * bandwidths[0], after[ident] * bandwidths[1]
+        change = now / old if old else None
+        rows.append({"benchmark": label(ident), "base_bytes": old, "new_bytes": now, "change": change,
+                     "beyond_factor": beyond_factor(change, factor)})
+    return {"rows": rows, "bandwidth_bytes_per_s": list(bandwidths), "note": None}
+
+
+# ---- the whole comparison ---------------------------------------------------------------------------------
+
+def compare(base: dict, new: dict, *, base_path: Path, new_path: Path, base_rounds: dict | None = None,
+            new_rounds: dict | None = None, rounds_notes: tuple[str, str] = ("", ""), factor: float = FACTOR,
+            alpha: float = ALPHA, p_adjust: str = "holm", tolerance_images: int = 0,
+            fail_on: Iterable[str] = DEFAULT_FAIL_ON) -> dict:
+    fail_on = tuple(fail_on)
+    same = same_machine_class(base, new)
+    report: dict[str, Any] = {
+        "kind": "prunebench-compare", "schema_version": 1,
+        "base": _describe(base, base_path), "new": _describe(new, new_path),
+        "same_machine_class": same, "absolute_times_compared": same,
+        "settings": {"factor": factor, "alpha": alpha, "p_adjust": p_adjust,
+                     "accuracy_tolerance_images": tolerance_images, "fail_on": list(fail_on)},
+        "compression": compare_compression(base, new, tolerance_images),
+        "claims": compare_claims(base, new),
+        "speedups": compare_speedups(base, new, factor),
+        "crossovers": compare_crossovers(base, new),
+        "bandwidth": compare_bandwidth(base, new, factor),
+    }
+    if same:
+        report["timings"] = compare_times(base, new, base_rounds or {}, new_rounds or {}, factor=factor,
+                                          alpha=alpha, p_adjust=p_adjust)
+        report["timings"]["raw_rounds"] = {"base": rounds_notes[0], "new": rounds_notes[1]}
+    else:
+        report["timings"] = None
+    failures = []
+    if "compression" in fail_on:
+        failures += [compression_line(item) for item in report["compression"]["changes"]]
+    if "claims" in fail_on:
+        failures += [claim_line(item) for item in report["claims"]["changes"]]
+    if "time" in fail_on and report["timings"]:
+        failures += [time_line(row) for row in report["timings"]["benchmarks"] if row["verdict"] == "slower"]
+    report["failures"] = failures
+    report["exit_status"] = 1 if failures else 0
+    return report
+
+
+def _describe(results: dict, path: Path) -> dict:
+    cpu, gpus = machine_class(results)
+    return {"path": str(path), "created": results.get("created"), "profile": results["profile"].get("name"),
+            "schema_version": results["schema_version"], "cpu": cpu, "gpus": list(gpus),
+            "machine_class": class_slug(results), "tensorflow": results["machine"].get("tensorflow")}
+
+
+# ---- rendering --------------------------------------------------------------------------------------------
+
+def _sections(report: dict, show_all: bool) -> list[tuple[str, list[str], tuple[list[str], list[list[str]]] | None]]:
+    """(title, paragraphs, table or None) in order; rendered as text or markdown."""
+    base, new = report["base"], report["new"]
+
+    def machine(side: dict) -> str:
+        return f"{side['cpu']}, " + (", ".join(side["gpus"]) if side["gpus"] else "no GPU")
+
+    sections = [("prunebench compare", [
+        f"base: {base['path']} ({base['profile']} profile, {base['created']}, {machine(base)}, TF {base['tensorflow']})",
+        f"new:  {new['path']} ({new['profile']} profile, {new['created']}, {machine(new)}, TF {new['tensorflow']})",
+        f"fails on: {', '.join(report['settings']['fail_on']) or 'nothing'}"], None)]
+
+    comp = report["compression"]
+    rows = [[f"{item['ratio']:g}", "" if item["seed"] is None else str(item["seed"]), item["measure"],
+             _value(item["base"]), _value(item["new"])] for item in comp["changes"]]
+    sections.append(("Compression (deterministic measures, compared exactly)", [
+        f"{comp['compared']} measures of {comp['models']} models compared "
+        f"(accuracy to {comp['accuracy_tolerance_images']} of {comp['eval_images']} test images): "
+        + (f"{len(comp['changes'])} changed" if comp["changes"] else "no change"), *comp["notes"]],
+        (["ratio", "seed", "measure", "base", "new"], rows) if rows else None))
+
+    claims = report["claims"]
+    rows = [[_claim_name(item["id"], item["subject"], item["range"]), item["base"]["verdict"], item["new"]["verdict"],
+             _effect(item["base"]), _effect(item["new"])] for item in claims["changes"]]
+    sections.append(("Claims", [f"{claims['compared']} claims matched by id, subject and range: "
+                                + (f"{len(claims['changes'])} verdicts changed" if claims["changes"] else "no verdict changed"),
+                                *claims["notes"]],
+                     (["claim", "base", "new", "base effect [95% CI]", "new effect [95% CI]"], rows) if rows else None))
+
+    settings = report["settings"]
+    timings = report["timings"]
+    if timings is None:
+        sections.append(("Timings", [
+            f"Absolute times were not compared: the machine classes differ ({machine(base)} vs {machine(new)}). "
+            "Only quantities that carry over between machines follow: speedups over tf-dense, FC1 crossovers "
+            "and time relative to the measured bandwidth. No time verdict is given."], None))
+    else:
+        counts = timings["counts"]
+        shown = [row for row in timings["benchmarks"] if show_all or row["verdict"] in ("slower", "faster")]
+        shown, hidden = _limit(shown, "factor", show_all)
+        adjust = "Holm-adjusted " if timings["p_adjust"] == "holm" else ""
+        unreachable = sum("cannot reach" in row.get("note", "") for row in timings["benchmarks"])
+        paragraphs = [
+            f"Same machine class: {len(timings['benchmarks'])} benchmarks; slower {counts['slower']}, faster "
+            f"{counts['faster']}, unchanged {counts['unchanged']}, not judged {counts['not judged']} "
+            f"(rule: two-sided Mann-Whitney U on the raw rounds, {adjust}p < {timings['alpha']} and median factor "
+            f"beyond {timings['factor']:.2f}).",
+            f"raw rounds: base {timings['raw_rounds']['base'] or 'none'}; new {timings['raw_rounds']['new'] or 'none'}"]
+        if counts["not judged"]:
+            paragraphs.append(f"{counts['not judged']} benchmarks have no raw rounds on a side: their time was not judged.")
+        if unreachable:
+            paragraphs.append(f"{unreachable} benchmarks have too few rounds to ever reach p < {timings['alpha']}.")
+        if hidden:
+            paragraphs.append(f"{hidden} more changed benchmarks not shown (--show all, or --format json)")
+        if any(timings["only_in"].values()):
+            paragraphs.append(f"benchmarks only in base: {timings['only_in']['base']}, only in new: {timings['only_in']['new']}")
+        rows = [[row["benchmark"], _ms(row["base_median_s"]), _ms(row["new_median_s"]),
+                 "n/a" if row["factor"] is None else f"{row['factor']:.3f}", _p(row["p"]), _p(row["p_adjusted"]),
+                 f"{row['rounds'][0]}/{row['rounds'][1]}", row["verdict"]] for row in shown]
+        sections.append(("Timings", paragraphs, (["benchmark", "base ms", "new ms", "factor", "p", "p adj",
+                                                  "rounds", "verdict"], rows) if rows else None))
+
+    speed = report["speedups"]
+    moved = [row for row in speed["rows"] if row["beyond_factor"]]
+    shown, hidden = _limit(speed["rows"] if show_all else moved, "change", show_all)
+    paragraphs = [f"{len(speed['rows'])} engine timings relative to tf-dense of the same run: "
+                  + (f"{len(moved)} moved beyond x{settings['factor']:.2f}" if moved else
+                     f"none moved beyond x{settings['factor']:.2f}")]
+    if speed["rows"]:
+        widest = max(speed["rows"], key=lambda row: abs(_log(row["change"])))
+        paragraphs.append(f"largest change: {widest['benchmark']} speedup {widest['base_speedup']:.3g}x -> "
+                          f"{widest['new_speedup']:.3g}x (x{widest['change']:.3f})")
+    if hidden:
+        paragraphs.append(f"the {MAX_ROWS} largest changes shown; {hidden} more with --show all or --format json")
+    if speed["missing_reference"]:
+        paragraphs.append(f"{speed['missing_reference']} timings have no tf-dense reference in both runs")
+    rows = [[row["benchmark"], f"{row['base_speedup']:.3g}x", f"{row['new_speedup']:.3g}x", f"{row['change']:.3f}"]
+            for row in shown]
+    sections.append(("Speedup over tf-dense (same run, ratio, batch and scope)", paragraphs,
+                     (["benchmark", "base speedup", "new speedup", "change"], rows) if rows else None))
+
+    rows = [[row["device"], row["batch"], row["engine"], _crossing(row["base"]), _crossing(row["new"]),
+             "changed" if row["changed"] else ""] for row in report["crossovers"]]
+    sections.append(("FC1 crossover (smallest ratio from which the sparse engine is at least as fast as the best "
+                     "dense engine)", [] if rows else ["no FC1 timings in both runs"],
+                     (["device", "batch", "engine", "base", "new", ""], rows) if rows else None))
+
+    band = report["bandwidth"]
+    if band["note"]:
+        sections.append(("Time x measured bandwidth", [band["note"]], None))
+    else:
+        moved = [row for row in band["rows"] if row["beyond_factor"]]
+        shown, hidden = _limit(band["rows"] if show_all else moved, "change", show_all)
+        changes = [row["change"] for row in band["rows"] if row["change"]]
+        paragraphs = [f"bandwidth {band['bandwidth_bytes_per_s'][0] / 1e9:.3g} GB/s (base), "
+                      f"{band['bandwidth_bytes_per_s'][1] / 1e9:.3g} GB/s (new); {len(band['rows'])} timings: "
+                      + (f"{len(moved)} moved beyond x{settings['factor']:.2f}" if moved
+                         else f"none moved beyond x{settings['factor']:.2f}")
+                      + (f"; median change x{statistics.median(changes):.3f}" if changes else "")]
+        if hidden:
+            paragraphs.append(f"the {MAX_ROWS} largest changes shown; {hidden} more with --show all or --format json")
+        rows = [[row["benchmark"], f"{row['base_bytes'] / 1e6:.4g}", f"{row['new_bytes'] / 1e6:.4g}",
+                 f"{row['change']:.3f}"] for row in shown]
+        sections.append(("Time x measured bandwidth (MB the machine could read meanwhile)", paragraphs,
+                         (["benchmark", "base MB", "new MB", "change"], rows) if rows else None))
+
+    verdict = (["FAILED: " + f"{len(report['failures'])} failing items"] + report["failures"] if report["failures"]
+               else ["PASSED: nothing that fails on " + (", ".join(settings["fail_on"]) or "nothing") + " changed"])
+    sections.append(("Result", verdict, None))
+    return sections
+
+
+def _limit(rows: list[dict], field: str, show_all: bool) -> tuple[list[dict], int]:
+    """Without --show all, the MAX_ROWS rows whose ``field`` (a ratio) is farthest from 1, in table order."""
+    if show_all or len(rows) <= MAX_ROWS:
+        return rows, 0
+    keep = {id(row) for row in sorted(rows, key=lambda row: -abs(_log(row[field])))[:MAX_ROWS]}
+    return [row for row in rows if id(row) in keep], len(rows) - MAX_ROWS
+
+
+def _log(value: float | None) -> float:
+    import math
+
+    return 0.0 if not value or value <= 0 else math.log(value)
+
+
+def _p(p: float | None) -> str:
+    return "n/a" if p is None else f"{p:.2g}"
+
+
+def _crossing(ratio: float | None) -> str:
+    return "never" if ratio is None else f"{ratio:g}"
+
+
+def render_text(report: dict, show_all: bool = False) -> str:
+    out = []
+    for title, paragraphs, table in _sections(report, show_all):
+        out += [title, "=" * len(title) if title == "prunebench compare" else "-" * len(title), *paragraphs]
+        if table:
+            header, rows = table
+            widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+            out.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+            out += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+        out.append("")
+    return "\n".join(out)
+
+
+def render_markdown(report: dict, show_all: bool = False) -> str:
+    out = []
+    for index, (title, paragraphs, table) in enumerate(_sections(report, show_all)):
+        out.append(("## " if index == 0 else "### ") + title + "\n")
+        if title == "Result" and report["failures"]:
+            out += [paragraphs[0] + "\n", "```", *paragraphs[1:], "```", ""]
+            continue
+        out += [paragraph.replace("|", "\\|") + "\n" for paragraph in paragraphs]
+        if table:
+            header, rows = table
+            out.append("| " + " | ".join(header) + " |")
+            out.append("|" + "---|" * len(header))
+            out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+            out.append("")
+    return "\n".join(out)
+
+
+# ---- command line -----------------------------------------------------------------------------------------
+
+def _fail_on(text: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip() and part.strip() != "none")
+    unknown = [part for part in chosen if part not in CATEGORIES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown)}; choose from {','.join(CATEGORIES)} or none")
+    return chosen
+
+
+def _positive_factor(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 1.0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a finite number >= 1")
+    return value
+
+
+def _alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text} must be in (0, 1)")
+    return value
+
+
+def _images(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of images") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be >= 0")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``compare`` sub-command's arguments (the CLI wires them in)."""
+    parser.add_argument("results", type=Path, nargs="+", metavar="RESULTS",
+                        help="BASE NEW; or NEW with --against; or the results to store with --save")
+    parser.add_argument("--against", metavar="BASELINE",
+                        help="compare RESULTS with a stored baseline: latest, a number, a --save name or a path")
+    parser.add_argument("--save", metavar="NAME",
+                        help="store RESULTS as the next baseline of its machine class (NNNN_NAME.json) and exit")
+    parser.add_argument("--allow-missing-baseline", action="store_true",
+                        help="with --against: no baseline yet is a note and exit 0, not an error")
+    parser.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    parser.add_argument("--output", type=Path, help="write the output here (atomically) instead of stdout")
+    parser.add_argument("--fail-on", type=_fail_on, default=DEFAULT_FAIL_ON, metavar="LIST",
+                        help="comma list of compression,claims,time (or none) that makes the exit status 1 "
+                             "(default compression,claims)")
+    parser.add_argument("--factor", type=_positive_factor, default=FACTOR,
+                        help=f"minimum median ratio for a time change (default {FACTOR})")
+    parser.add_argument("--alpha", type=_alpha, default=ALPHA, help=f"significance level (default {ALPHA})")
+    parser.add_argument("--p-adjust", choices=("holm", "none"), default="holm",
+                        help="adjust the Mann-Whitney p over the benchmarks compared (default holm)")
+    parser.add_argument("--accuracy-tolerance", type=_images, default=0, metavar="IMAGES",
+                        help="accuracy change tolerated, in test images (default 0)")
+    parser.add_argument("--show", choices=("changes", "all"), default="changes",
+                        help="table rows: only changes (default) or every comparison")
+    parser.add_argument("--base-benchmarks", type=Path, metavar="JSON",
+                        help="pytest-benchmark JSON with BASE's raw rounds (default: the one BASE names)")
+    parser.add_argument("--new-benchmarks", type=Path, metavar="JSON",
+                        help="pytest-benchmark JSON with NEW's raw rounds (default: the one NEW names)")
+
+
+def run(args: argparse.Namespace) -> None:
+    """The ``compare`` sub-command. Prints the comparison; raises RegressionsFound after printing the
+    failing items one a line on stderr, PrunebenchError on bad input."""
+    paths = list(args.results)
+    if args.save is not None:
+        if args.against or len(paths) != 1:
+            raise UsageError("--save NAME takes exactly one RESULTS file and no --against")
+        results = load_for_compare(paths[0])
+        rounds, note = raw_rounds(results, paths[0], args.new_benchmarks)
+        path = save_baseline(with_embedded_rounds(results, rounds), paths[0], args.save)
+        print(f"{path}: baseline of machine class {class_slug(results)} (raw rounds: {note})")
+        return
+    if args.against:
+        if len(paths) != 1:
+            raise UsageError("--against BASELINE takes exactly one RESULTS file (the new run)")
+        new_path = paths[0]
+        new = load_for_compare(new_path)
+        base_path, note = find_baseline(args.against, new, new_path)
+        if base_path is None:
+            if args.allow_missing_baseline:
+                print(f"prunebench compare: {note}; nothing compared")
+                return
+            raise DataError(note)
+        print(f"prunebench compare: {note}", file=sys.stderr)
+        base = load_for_compare(base_path)
+    else:
+        if len(paths) != 2:
+            raise UsageError(f"expected BASE and NEW results files, got {len(paths)} (or use --against / --save)")
+        base_path, new_path = paths
+        base, new = load_for_compare(base_path), load_for_compare(new_path)
+    if args.output is not None and args.output.is_dir():
+        raise DataError(f"--output {args.output}: is a directory, expected a file name")
+    same = same_machine_class(base, new)
+    base_rounds, base_note = raw_rounds(base, base_path, args.base_benchmarks) if same else ({}, "")
+    new_rounds, new_note = raw_rounds(new, new_path, args.new_benchmarks) if same else ({}, "")
+    report = compare(base, new, base_path=base_path, new_path=new_path, base_rounds=base_rounds,
+                     new_rounds=new_rounds, rounds_notes=(base_note, new_note), factor=args.factor,
+                     alpha=args.alpha, p_adjust=args.p_adjust, tolerance_images=args.accuracy_tolerance,
+                     fail_on=args.fail_on)
+    show_all = args.show == "all"
+    if args.format == "json":
+        text = json.dumps(report, indent=1, sort_keys=True, allow_nan=False) + "\n"
+    elif args.format == "markdown":
+        text = render_markdown(report, show_all)
+    else:
+        text = render_text(report, show_all)
+    if args.output is not None:
+        try:
+            atomic.write_text(args.output, text)
+        except OSError as error:
+            raise DataError(f"--output {args.output}: cannot write ({error.strerror or error})") from None
+        print(f"{args.output}: comparison written", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if report["failures"]:
+        if args.format != "table" or args.output is not None:  # the table on stdout lists them already
+            for line in report["failures"]:
+                print(line, file=sys.stderr)
+        counts = {category: sum(line.startswith(category + ":") for line in report["failures"])
+                  for category in args.fail_on}
+        raise RegressionsFound(f"{len(report['failures'])} failing items ("
+                               + ", ".join(f"{category} {count}" for category, count in counts.items()) + ")")

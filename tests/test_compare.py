@@ -1,0 +1,394 @@
+"""``prunebench compare``: statistics on their own, then the command on fabricated and on the real paper results."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_results import fabricate_results
+
+from prunebench.cli import main
+from prunebench.compare_baselines import class_slug
+from prunebench.compare_stats import (
+    accuracy_images,
+    crossover,
+    holm,
+    mann_whitney_p,
+    median_ratio,
+    min_attainable_p,
+    time_verdict,
+)
+
+PAPER_RUN = Path(__file__).resolve().parents[1] / "docs" / "paper-run"
+
+
+# ---- the statistics -----------------------------------------------------------------------------------
+
+def test_holm_matches_the_step_down_definition():
+    adjusted = holm([0.01, 0.04, 0.03, None])
+    assert adjusted[3] is None
+    assert adjusted[0] == pytest.approx(0.03)   # 3 * 0.01
+    assert adjusted[2] == pytest.approx(0.06)   # max(0.03, 2 * 0.03)
+    assert adjusted[1] == pytest.approx(0.06)   # max(0.06, 1 * 0.04)
+    assert holm([0.5, 0.9]) == [1.0, 1.0]
+    assert holm([]) == []
+
+
+def test_mann_whitney_and_attainable_p():
+    assert mann_whitney_p([1.0, 1.0, 1.0], [1.0, 1.0, 1.0]) == 1.0
+    assert mann_whitney_p([1.0], [2.0, 3.0]) is None
+    assert mann_whitney_p([1, 2, 3], [4, 5, 6]) == pytest.approx(0.1)
+    assert min_attainable_p(3, 3) == pytest.approx(0.1)
+    assert min_attainable_p(2, 2) == pytest.approx(1 / 3)
+    assert min_attainable_p(20, 20) < 1e-10
+
+
+def test_time_verdict_needs_both_gates():
+    assert time_verdict(1.25, 1e-6) == "slower"
+    assert time_verdict(0.8, 1e-6) == "faster"
+    assert time_verdict(1.05, 1e-12) == "unchanged"      # significant but below the factor
+    assert time_verdict(2.0, 0.02) == "unchanged"        # large but not significant
+    assert time_verdict(2.0, None) == "unchanged"
+    assert time_verdict(1.25, 1e-6, factor=1.3) == "unchanged"
+
+
+def test_crossover_and_accuracy_images():
+    ratios = [0.1, 0.5, 0.9, 0.95]
+    assert crossover(ratios, [5, 3, 1, 0.5], [2, 2, 2, 2]) == 0.9
+    assert crossover(ratios, [1, 3, 1, 0.5], [2, 2, 2, 2]) == 0.9     # must hold at every larger ratio too
+    assert crossover(ratios, [5, 5, 5, 5], [2, 2, 2, 2]) is None
+    assert crossover(ratios, [None, 1, 1, 1], [2, 2, 2, 2]) == 0.5
+    assert accuracy_images(0.9883, 0.9881, 10_000) == 2
+    assert accuracy_images(0.9883, 0.9883, 10_000) == 0
+
+
+def _rounds(rng, n: int, slowdown: float) -> tuple[list[float], list[float]]:
+    """Realistic timing noise: lognormal, ~10% spread, around 2 ms."""
+    base = 2e-3 * rng.lognormal(0.0, 0.1, n)
+    new = 2e-3 * (1 + slowdown) * rng.lognormal(0.0, 0.1, n)
+    return list(base), list(new)
+
+
+@pytest.mark.parametrize("n", [20, 50, 100])
+def test_a_25_percent_slowdown_is_flagged_and_none_is_not(n):
+    rng = np.random.default_rng(n)
+    for _ in range(20):
+        base, new = _rounds(rng, n, 0.25)
+        assert time_verdict(median_ratio(base, new), mann_whitney_p(base, new)) == "slower"
+        base, new = _rounds(rng, n, 0.0)
+        assert time_verdict(median_ratio(base, new), mann_whitney_p(base, new)) == "unchanged"
+
+
+# ---- fabricated results through the command line ---------------------------------------------------------
+
+def _with_claims(results: dict) -> dict:
+    results["claims"] = [
+        {"id": "a", "subject": "size:step_3", "statement": "s", "rule": "r", "rho": -0.99, "p": 1e-9, "n": 14,
+         "ci": [-1.0, -0.95], "verdict": "supported", "expected": "supported", "reason": None, "x": [], "y": []},
+        {"id": "c", "subject": "time:tf-dense/cpu/network/batch=32", "statement": "s", "rule": "r", "rho": 0.1,
+         "p": 0.7, "n": 14, "ci": [-0.4, 0.6], "verdict": "supported", "expected": "supported", "reason": None,
+         "x": [], "y": []},
+    ]
+    return results
+
+
+def _with_samples(results: dict, rng, slowdown: dict[str, float] | None = None) -> dict:
+    """Raw rounds (newer schema's samples_s) for every timing; ``slowdown`` by engine multiplies them."""
+    slowdown = slowdown or {}
+    entries = [entry for model in results["models"] for entry in model["timings"].items()]
+    entries += [entry for fc1 in results["fc1"] for entry in fc1["timings"].items()]
+    for key, timing in entries:
+        n = int(rng.integers(20, 101))
+        samples = timing["median_s"] * (1 + slowdown.get(key.split("/")[0], 0.0)) * rng.lognormal(0.0, 0.1, n)
+        timing.update(samples_s=[float(x) for x in samples], median_s=float(np.median(samples)), rounds=n)
+    return results
+
+
+def _pair(tmp_path, base: dict, new: dict) -> tuple[str, str]:
+    (tmp_path / "base").mkdir(exist_ok=True)
+    (tmp_path / "new").mkdir(exist_ok=True)
+    paths = tmp_path / "base" / "results.json", tmp_path / "new" / "results.json"
+    for results, path in zip((base, new), paths, strict=True):
+        path.write_text(json.dumps(results))
+    return str(paths[0]), str(paths[1])
+
+
+def _failing(text: str, category: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(category + ":")]
+
+
+@pytest.fixture
+def fabricated():
+    return _with_claims(fabricate_results())
+
+
+def test_identical_results_pass(tmp_path, fabricated, capsys):
+    assert main(["compare", *_pair(tmp_path, fabricated, fabricated)]) == 0
+    out = capsys.readouterr().out
+    assert "no change" in out and "no verdict changed" in out and "PASSED" in out
+
+
+def test_one_byte_format_size_change_fails_with_one_line(tmp_path, fabricated, capsys):
+    new = copy.deepcopy(fabricated)
+    model = next(m for m in new["models"] if m["ratio"] == 0.9 and m["seed"] == 0)
+    before = model["formats"]["bitmask"]["model_bytes"]
+    model["formats"]["bitmask"]["model_bytes"] += 1
+    assert main(["compare", *_pair(tmp_path, fabricated, new)]) == 1
+    captured = capsys.readouterr()
+    assert _failing(captured.out, "compression") == [
+        f"compression: ratio=0.9 seed=0 formats.bitmask.model_bytes {before} -> {before + 1}"]
+    assert "1 failing items (compression 1, claims 0)" in captured.err
+    assert "Traceback" not in captured.err
+    # json goes to stdout; the failing line then goes to stderr, once
+    assert main(["compare", *_pair(tmp_path, fabricated, new), "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    assert len(_failing(captured.err, "compression")) == 1
+    assert json.loads(captured.out)["exit_status"] == 1
+
+
+def test_changed_nonzero_count_fails(tmp_path, fabricated, capsys):
+    new = copy.deepcopy(fabricated)
+    new["models"][3]["variables"]["w_fc1"]["nonzero"] -= 1
+    new["models"][3]["nonzero"] -= 1
+    assert main(["compare", *_pair(tmp_path, fabricated, new)]) == 1
+    lines = _failing(capsys.readouterr().out, "compression")
+    assert len(lines) == 2
+    assert any(".w_fc1.nonzero" in line for line in lines) and any(" nonzero " in line for line in lines)
+
+
+def test_flipped_verdict_fails_and_names_the_claim(tmp_path, fabricated, capsys):
+    new = copy.deepcopy(fabricated)
+    new["claims"][1].update(verdict="refuted", rho=0.8, ci=[0.5, 0.95])
+    assert main(["compare", *_pair(tmp_path, fabricated, new)]) == 1
+    lines = _failing(capsys.readouterr().out, "claims")
+    assert lines == ["claims: (c) time:tf-dense/cpu/network/batch=32 supported -> refuted "
+                     "(effect 0.1 [-0.4, 0.6] -> 0.8 [0.5, 0.95])"]
+    # --fail-on chooses: the same change passes when only compression gates
+    assert main(["compare", *_pair(tmp_path, fabricated, new), "--fail-on", "compression"]) == 0
+
+
+def test_claims_match_by_range_in_a_newer_schema(tmp_path, fabricated, capsys):
+    base = copy.deepcopy(fabricated)
+    base["schema_version"] = 2
+    base["claims"] = [dict(claim, range=r, effect=claim["rho"], margin=0.1) for claim in base["claims"]
+                      for r in ("paper", "beyond")]
+    new = copy.deepcopy(base)
+    new["claims"][3]["verdict"] = "refuted"   # claim c, range beyond
+    assert main(["compare", *_pair(tmp_path, base, new)]) == 1
+    assert _failing(capsys.readouterr().out, "claims") == [
+        "claims: (c) time:tf-dense/cpu/network/batch=32 [beyond] supported -> refuted "
+        "(effect 0.1 [-0.4, 0.6] -> 0.1 [-0.4, 0.6])"]
+
+
+def test_accuracy_tolerance_is_in_images_and_needs_the_same_settings(tmp_path, fabricated, capsys):
+    new = copy.deepcopy(fabricated)
+    new["models"][2]["accuracy"]["dense"] += 1e-4  # one image of 10,000
+    assert main(["compare", *_pair(tmp_path, fabricated, new)]) == 1
+    assert "(1 images)" in _failing(capsys.readouterr().out, "compression")[0]
+    assert main(["compare", *_pair(tmp_path, fabricated, new), "--accuracy-tolerance", "1"]) == 0
+    capsys.readouterr()
+    other = copy.deepcopy(new)
+    other["profile"]["max_steps"] = 200
+    other["models"][2]["formats"]["csr"]["model_bytes"] += 5  # weights differ legitimately
+    assert main(["compare", *_pair(tmp_path, fabricated, other)]) == 0
+    out = capsys.readouterr().out
+    assert "accuracies not compared: the profiles differ (max_steps 100 vs 200)" in out
+    assert "thresholds, sizes and formats not compared" in out
+
+
+def test_injected_slowdown_in_raw_rounds_is_flagged_slower(tmp_path, fabricated, capsys):
+    base = _with_samples(copy.deepcopy(fabricated), np.random.default_rng(1))
+    same = _with_samples(copy.deepcopy(fabricated), np.random.default_rng(2))
+    slow = _with_samples(copy.deepcopy(fabricated), np.random.default_rng(3), {"tf-sparse": 0.25})
+    assert main(["compare", *_pair(tmp_path, base, same), "--fail-on", "time", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["timings"]["counts"]["slower"] == 0 and report["timings"]["counts"]["faster"] == 0
+    assert report["timings"]["counts"]["unchanged"] == len(report["timings"]["benchmarks"]) > 50
+
+    assert main(["compare", *_pair(tmp_path, base, slow), "--fail-on", "time", "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)["timings"]["benchmarks"]
+    slower = {row["benchmark"] for row in rows if row["verdict"] == "slower"}
+    sparse = {row["benchmark"] for row in rows if "/tf-sparse/" in "/" + row["benchmark"].split(" ")[-1]}
+    assert slower == sparse and len(sparse) == 24
+    assert all(row["verdict"] == "unchanged" for row in rows if row["benchmark"] not in sparse)
+    failing = _failing(captured.err, "time")
+    assert len(failing) == 24 and all(" slower x1." in line and "p_adj" in line for line in failing)
+    # time does not fail by default
+    assert main(["compare", *_pair(tmp_path, base, slow)]) == 0
+
+
+def test_no_raw_rounds_means_time_not_judged(tmp_path, fabricated, capsys):
+    slow = copy.deepcopy(fabricated)
+    for model in slow["models"]:
+        for timing in model["timings"].values():
+            timing["median_s"] *= 3
+    assert main(["compare", *_pair(tmp_path, fabricated, slow), "--fail-on", "time"]) == 0
+    out = capsys.readouterr().out
+    assert "have no raw rounds on a side: their time was not judged" in out
+    assert "slower 0" in out
+
+
+# ---- bad input ------------------------------------------------------------------------------------------
+
+def _bad_inputs(tmp_path):
+    good = fabricate_results(timings=False)
+    cases = {"missing": (None, "results file not found"),
+             "not json": ("{oops", "not valid JSON"),
+             "kind": (json.dumps({**good, "kind": "other"}), "not a prunebench results JSON"),
+             "schema": (json.dumps({**good, "schema_version": 0}), "schema_version is 0"),
+             "sizes": (json.dumps({**good, "models": [{k: v for k, v in good["models"][0].items() if k != "sizes"}]}),
+                       "lacks required key 'sizes'"),
+             "timing": (json.dumps({**good, "models": [dict(good["models"][0], timings={"a/b/network/batch=1": {}})]}),
+                        "lacks a numeric median_s")}
+    return cases
+
+
+@pytest.mark.parametrize("case", ["missing", "not json", "kind", "schema", "sizes", "timing"])
+def test_bad_input_is_one_line_and_non_zero(tmp_path, capsys, case):
+    text, expected = _bad_inputs(tmp_path)[case]
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(fabricate_results(timings=False)))
+    bad = tmp_path / "bad.json"
+    if text is not None:
+        bad.write_text(text)
+    assert main(["compare", str(good), str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err and str(bad) in err and "Traceback" not in err
+
+
+def test_wrong_number_of_files_is_a_usage_error(tmp_path, capsys):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(fabricate_results(timings=False)))
+    assert main(["compare", str(good)]) == 2
+    assert "expected BASE and NEW" in capsys.readouterr().err
+
+
+# ---- baselines ------------------------------------------------------------------------------------------
+
+def test_save_then_against_latest(tmp_path, fabricated, capsys, monkeypatch):
+    monkeypatch.delenv("PRUNEBENCH_BASELINES", raising=False)
+    results = tmp_path / "results" / "results.json"
+    results.parent.mkdir()
+    results.write_text(json.dumps(_with_samples(copy.deepcopy(fabricated), np.random.default_rng(5))))
+    assert main(["compare", "--against", "latest", str(results)]) == 1
+    assert "no baseline under" in capsys.readouterr().err
+    assert main(["compare", "--against", "latest", "--allow-missing-baseline", str(results)]) == 0
+    assert main(["compare", "--save", "first", str(results)]) == 0
+    assert main(["compare", "--save", "second", str(results)]) == 0
+    folder = results.parent / "baselines" / class_slug(fabricated)
+    assert class_slug(fabricated) == "test-cpu__no-gpu"
+    assert sorted(path.name for path in folder.iterdir()) == ["0001_first.json", "0002_second.json"]
+    capsys.readouterr()
+    assert main(["compare", "--against", "latest", str(results)]) == 0
+    captured = capsys.readouterr()
+    assert "0002_second.json" in captured.err and "PASSED" in captured.out
+    assert main(["compare", "--against", "1", str(results)]) == 0
+    # PRUNEBENCH_BASELINES moves the store; another class falls back to comparing across machines
+    monkeypatch.setenv("PRUNEBENCH_BASELINES", str(tmp_path / "store"))
+    assert main(["compare", "--save", "x", str(results)]) == 0
+    assert (tmp_path / "store" / "test-cpu__no-gpu" / "0001_x.json").is_file()
+    other = json.loads(results.read_text())
+    other["machine"]["cpu"] = "Intel Xeon"
+    other_path = tmp_path / "other.json"
+    other_path.write_text(json.dumps(other))
+    capsys.readouterr()
+    assert main(["compare", "--against", "latest", str(other_path)]) == 0
+    captured = capsys.readouterr()
+    assert "no baseline of machine class intel-xeon__no-gpu" in captured.err
+    assert "Absolute times were not compared" in captured.out
+
+
+def test_saved_baseline_embeds_raw_rounds_from_the_benchmark_json(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("PRUNEBENCH_BASELINES", raising=False)
+    results = _paper_copy(tmp_path, with_benchmarks=True)
+    assert main(["compare", "--save", "paper", str(results)]) == 0
+    assert "336 from" in capsys.readouterr().out
+    saved = json.loads(next((results.parent / "baselines").glob("*/0001_paper.json")).read_text())
+    assert saved["benchmark_json"] is None
+    assert len(saved["models"][0]["timings"]["tf-dense/cpu/network/batch=1"]["samples_s"]) == 100
+
+
+# ---- the real paper run -----------------------------------------------------------------------------------
+
+def _paper_copy(tmp_path, with_benchmarks: bool = False, name: str = "paper") -> Path:
+    """docs/paper-run/results.json in a folder laid out as a run writes it (benchmarks/ beside it)."""
+    folder = tmp_path / name
+    folder.mkdir()
+    results = json.loads((PAPER_RUN / "results.json").read_text())
+    if with_benchmarks:
+        target = folder / results["benchmark_json"]
+        target.parent.mkdir(parents=True)
+        shutil.copy(PAPER_RUN / "benchmark.json", target)
+    path = folder / "results.json"
+    path.write_text(json.dumps(results))
+    return path
+
+
+def test_paper_results_against_themselves_show_no_change(capsys):
+    path = str(PAPER_RUN / "results.json")
+    started = time.perf_counter()
+    assert main(["compare", path, path]) == 0
+    assert time.perf_counter() - started < 10
+    out = capsys.readouterr().out
+    assert "446 measures of 10 models compared" in out and "48 claims matched" in out
+    assert "not judged 336" in out  # the committed copy's benchmark JSON is not where the results name it
+
+
+def test_paper_results_with_raw_rounds_judge_every_benchmark_unchanged(tmp_path, capsys):
+    path = str(_paper_copy(tmp_path, with_benchmarks=True))
+    assert main(["compare", path, path, "--fail-on", "compression,claims,time", "--format", "json"]) == 0
+    timings = json.loads(capsys.readouterr().out)["timings"]
+    assert timings["counts"] == {"slower": 0, "faster": 0, "unchanged": 336, "not judged": 0}
+    assert sum("cannot reach" in row.get("note", "") for row in timings["benchmarks"]) == 112  # batch=all, 3 rounds
+    # --base-benchmarks names the committed file directly
+    committed = str(PAPER_RUN / "results.json")
+    assert main(["compare", committed, committed, "--base-benchmarks", str(PAPER_RUN / "benchmark.json"),
+                 "--new-benchmarks", str(PAPER_RUN / "benchmark.json")]) == 0
+    assert "unchanged 336" in capsys.readouterr().out
+
+
+def test_paper_results_against_a_mutated_size(tmp_path, capsys):
+    path = _paper_copy(tmp_path)
+    results = json.loads(path.read_text())
+    model = next(m for m in results["models"] if m["ratio"] == 0.5)
+    model["sizes"]["step_3"] += 1
+    mutated = tmp_path / "mutated.json"
+    mutated.write_text(json.dumps(results))
+    assert main(["compare", str(path), str(mutated), "--format", "markdown"]) == 1
+    captured = capsys.readouterr()
+    assert _failing(captured.err, "compression") == [
+        f"compression: ratio=0.5 seed=0 sizes.step_3 {model['sizes']['step_3'] - 1} -> {model['sizes']['step_3']}"]
+    assert "### Compression" in captured.out and "| 0.5 | 0 | sizes.step_3 |" in captured.out
+
+
+def test_paper_results_across_machines_compare_only_what_carries_over(tmp_path, capsys):
+    path = _paper_copy(tmp_path, with_benchmarks=True)
+    results = json.loads(path.read_text())
+    results["machine"]["cpu"] = "Intel Xeon"
+    for entry in results["models"] + results["fc1"]:
+        for timing in entry["timings"].values():
+            timing["median_s"] *= 2
+    intel = tmp_path / "intel.json"
+    intel.write_text(json.dumps(results))
+    assert main(["compare", str(path), str(intel), "--fail-on", "compression,claims,time"]) == 0
+    out = capsys.readouterr().out
+    assert "Absolute times were not compared" in out
+    assert "Speedup over tf-dense" in out and "288 engine timings relative to tf-dense" in out
+    assert "none moved beyond x1.10" in out
+    assert "FC1 crossover" in out and "cpu     32     mkl-csr        0.9    0.9" in out
+    assert "median change x2.000" in out  # time x bandwidth: the slower machine, relative to its own bandwidth
+    assert " slower " not in out and " faster " not in out and "Mann-Whitney" not in out
+
+    output = tmp_path / "out" / "compare.json"
+    assert main(["compare", str(path), str(intel), "--format", "json", "--output", str(output)]) == 0
+    report = json.loads(output.read_text())
+    assert report["timings"] is None and report["absolute_times_compared"] is False
+    assert all(row["change"] == pytest.approx(1.0) for row in report["speedups"]["rows"])
+    assert all(not row["changed"] for row in report["crossovers"]) and len(report["crossovers"]) == 15
+    assert not list(output.parent.glob("*.tmp-*"))
