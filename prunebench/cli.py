@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="rebuild report.md and figures from a results JSON alone")
     report.add_argument("results_json", type=Path)
     report.add_argument("--out", type=Path, help="output directory (default: beside the JSON)")
+
+    compare = commands.add_parser("compare", help="compare two results JSON: compression, claims, timings")
+    from prunebench.compare import add_arguments as add_compare_arguments
+
+    add_compare_arguments(compare)
     return parser
 
 
@@ -182,12 +187,18 @@ def _run_merge(args: argparse.Namespace) -> None:
     print(f"{args.output}: {len(merged['models'])} models from {len(args.parts)} parts")
 
 
+def _run_compare(args: argparse.Namespace) -> None:
+    from prunebench.compare import run
+
+    run(args)  # failing items raise a PrunebenchError (exit 1) after they are printed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(_attach_negative_values(argv, _checked_options(parser)))
     run = {"train": _run_train, "eval-dense": _run_eval, "eval-sparse": _run_eval, "merge": _run_merge,
-           "report": _run_report}
+           "report": _run_report, "compare": _run_compare}
     try:
         run[args.command](args)
     except PrunebenchError as error:
