@@ -21,7 +21,7 @@ import pytest  # noqa: E402
 from bench.session import state_of, suite_config  # noqa: E402
 from prunebench import paths  # noqa: E402
 from prunebench.errors import PrunebenchError  # noqa: E402
-from prunebench.options import SUITE_OPTIONS  # noqa: E402
+from prunebench.options import SUITE_OPTIONS, use_results_dir  # noqa: E402
 
 
 def pytest_addoption(parser):
@@ -41,6 +41,7 @@ def pytest_collection(session):
 
 def pytest_configure(config):
     """Save pytest-benchmark's JSON under results/ (via a temporary name) unless the user chose a path."""
+    use_results_dir(config.getoption("results_dir"))  # --results-dir: PRUNEBENCH_RESULTS for paths.results_dir()
     state = state_of(config)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker or not hasattr(config.option, "benchmark_json") or config.option.benchmark_json is not None:
@@ -85,7 +86,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_generate_tests(metafunc):
-    if not {"suite_model", "network_engine", "fc1_engine", "batch"} & set(metafunc.fixturenames):
+    if not {"suite_model", "network_engine", "fc1_engine", "batch", "network_batch"} & set(metafunc.fixturenames):
         return
     suite = suite_config(metafunc.config)
     if "suite_model" in metafunc.fixturenames:
@@ -97,6 +98,9 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("fc1_engine", suite.fc1_engines)
     if "batch" in metafunc.fixturenames:
         metafunc.parametrize("batch", suite.batches, ids=[f"batch={batch}" for batch in suite.batches])
+    if "network_batch" in metafunc.fixturenames:
+        batches = suite.network_batches
+        metafunc.parametrize("network_batch", batches, ids=[f"batch={batch}" for batch in batches])
 
 
 @pytest.fixture(scope="session")
@@ -141,6 +145,18 @@ def all_models(suite, builder):
 @pytest.fixture(scope="session")
 def session_state(pytestconfig):
     return state_of(pytestconfig)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """Build progress (model k of n, phase, training step, time left) on pytest's terminal reporter, live on a
+    terminal and one line per phase otherwise (``prunebench.progress``); xdist workers have no terminal."""
+    result = yield
+    if fixturedef.argname == "builder" and not os.environ.get("PYTEST_XDIST_WORKER"):
+        from prunebench.progress import attach_to_pytest
+
+        attach_to_pytest(result, request.getfixturevalue("suite").model_specs(), request.config)
+    return result
 
 
 @pytest.hookimpl(hookwrapper=True)

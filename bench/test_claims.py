@@ -1,44 +1,53 @@
 """The paper's four claims, judged on everything this run measured (these tests run last).
 
-Each (claim, subject) verdict must equal the one recorded in ``bench/expectations/<profile>.json``; the
-paper's verdict is the starting expectation, and a change is recorded there with its reason.
+Each (claim, range, subject) verdict must equal the one recorded in ``prunebench/expectations/<profile>.json``;
+the paper's verdict is the starting expectation, and a change is recorded there with its reason. Time
+verdicts depend on the machine and are compared only where this machine class has expectations.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from prunebench.claims import format_claim_failure
+from prunebench.claims import format_claim_failure, range_of
+from prunebench.keys import TimingKey
 
 
 def pytest_generate_tests(metafunc):
     if "claim_key" not in metafunc.fixturenames:
         return
     from bench.session import suite_config
-    from prunebench.prune.formats import FORMATS
-    from prunebench.suite import DEVICES
+    from prunebench.model.constants import DEVICES
+    from prunebench.prune.formats import SIZE_TABLE_FORMATS
 
     suite = suite_config(metafunc.config)
-    subjects = [("a", "size:step_3"), ("d", "size:step_3")]
-    subjects += [(claim, f"size:{name}") for name in FORMATS for claim in ("a", "d")]
+    ranges = sorted({range_of(ratio) for ratio in suite.ratios}, reverse=True)  # paper first
+    sizes = [f"size:{name}" for name in ("step_3", *SIZE_TABLE_FORMATS)]
+    subjects = [(claim, subject) for subject in sizes for claim in ("a", "d")]
     subjects += [("b", "accuracy:dense")]
-    subjects += [("c", f"time:{engine}/{device}/network/batch={batch}") for engine in suite.network_engines
-                 for device in DEVICES for batch in suite.batches]
-    metafunc.parametrize("claim_key", subjects, ids=[f"{claim}-{subject}" for claim, subject in subjects])
+    subjects += [("c", f"time:{TimingKey(engine, device, 'network', batch)}") for engine in suite.network_engines
+                 for device in DEVICES for batch in suite.network_batches]
+    keys = [(claim, name, subject) for claim, subject in subjects for name in ranges]
+    metafunc.parametrize("claim_key", keys, ids=[f"{claim}@{name}-{subject}" for claim, name, subject in keys])
 
 
 @pytest.fixture(scope="session")
 def judged_claims(all_models, session_state):
     from prunebench.suite_results import assemble
 
-    return {(claim["id"], claim["subject"]): claim for claim in assemble(session_state)["claims"]}
+    return {(claim["id"], claim["range"], claim["subject"]): claim for claim in assemble(session_state)["claims"]}
 
 
 @pytest.mark.claims
 def test_claim(claim_key, judged_claims):
     claim = judged_claims.get(claim_key)
     if claim is None:
-        pytest.skip(f"no data for {claim_key[1]} in this run (timings need the benchmarks, run serially; "
-                    "GPU subjects need a GPU)")
+        subject = claim_key[2]
+        if subject.startswith("time:") and TimingKey.parse(subject.removeprefix("time:")).device == "gpu":
+            pytest.skip(f"{subject}: TensorFlow sees no GPU, so nothing was timed there")
+        pytest.skip(f"no timings for {subject} in this run (benchmarks disabled, deselected or run under xdist)")
+    if not claim["gated"]:
+        pytest.skip(f"not gated: no time expectations for machine class {claim['machine_class']!r}; measured "
+                    f"{claim['verdict']}: {claim['basis']}")
     assert claim["expected"] is not None, f"no expectation recorded for {claim_key}; add it with its reason"
     assert claim["verdict"] == claim["expected"], format_claim_failure(claim)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.timing import batch_inputs, skip_unavailable, time_call, timing_key
+from bench.timing import batch_inputs, skip_unavailable, time_call
+from prunebench.keys import TimingKey
 from prunebench.prune.masks import apply_mask, magnitude_mask
 from prunebench.spec import ModelSpec
 from prunebench.suite import DEVICES, FC1_RATIOS
@@ -62,6 +63,6 @@ def test_fc1(benchmark, fc1_kernel, fc1_engine, device, batch, fc1_inputs, read_
     if timing is not None:
         entry = session_state.fc1.setdefault(ratio, {"nonzero": extra_info["nonzero"], "timings": {},
                                                      "fc1_bytes": {}})
-        key = timing_key(fc1_engine, device, "fc1", batch)
+        key = str(TimingKey(fc1_engine, device, "fc1", batch))
         entry["timings"][key] = timing
         entry["fc1_bytes"][key] = bytes_read

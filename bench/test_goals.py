@@ -76,18 +76,19 @@ def _describe(best: dict) -> str:
 
 
 @pytest.mark.claims
-@pytest.mark.xfail(strict=True, reason=(
-    "goal not met on this machine (AMD EPYC, 2 cores): at batch 1 XNNPACK's dense FC1 takes ~0.08 ms at any "
-    "ratio; the best sparse engine at 90% (numba-csr, ~0.14 ms) is ~1.7x slower, and at 99% the best "
-    "(scipy-csr, ~0.021 ms) is ~4x faster, short of 5x. Strict: the day it passes, this marker must go."))
 def test_fc1_batch_1_sparse_matches_dense_from_90_and_wins_5x_at_99(session_state, suite):
+    """A goal this project set, not one every CPU can meet: where the 12.8 MB dense kernel sits in the last
+    level cache, XNNPACK's dense FC1 is hard to beat at batch 1. Judged on this run's timings; when unmet,
+    the test is an xfail that names the CPU and the measured gap (it passes wherever the goal is met)."""
+    from prunebench.suite import cpu_model
+
     best = _fc1_medians(session_state, suite, 1)
-    for ratio, (dense, _, sparse, _) in best.items():
-        if ratio >= DENSE_PARITY_FROM:
-            assert sparse <= dense, _describe(best)
-    if 0.99 in best:
-        dense, _, sparse, _ = best[0.99]
-        assert dense / sparse >= SPEEDUP_AT_99_BATCH_1, _describe(best)
+    misses = [f"{ratio:g}: sparse {sparse / dense:.2f}x the dense time" for ratio, (dense, _, sparse, _) in
+              sorted(best.items()) if ratio >= DENSE_PARITY_FROM and sparse > dense]
+    if 0.99 in best and best[0.99][0] / best[0.99][2] < SPEEDUP_AT_99_BATCH_1:
+        misses.append(f"0.99: speedup {best[0.99][0] / best[0.99][2]:.2f}x < {SPEEDUP_AT_99_BATCH_1}x")
+    if misses:
+        pytest.xfail(f"goal not met on {cpu_model()}: " + "; ".join(misses) + f" ({_describe(best)})")
 
 
 @pytest.mark.claims

@@ -1,34 +1,42 @@
-"""Prediction time of the dense and the sparse network, per model, engine, device and batch size."""
+"""Prediction time of the dense and the sparse network: every model of the sweep, per engine, device and
+batch size, timed round-robin so that the time verdicts compare ratios measured side by side."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
-from bench.timing import batch_inputs, skip_unavailable, time_call, timing_key
+from bench.timing import NETWORK_ROUNDS, batch_inputs, skip_unavailable, time_interleaved, timing_entry
+from prunebench.keys import TimingKey
 from prunebench.suite import DEVICES
 
 
 @pytest.mark.benchmark
 @pytest.mark.parametrize("device", DEVICES)
-def test_network(benchmark, suite_model, network_engine, device, batch, builder, suite, session_state):
+def test_network(benchmark, all_models, network_engine, device, network_batch, builder, suite, session_state):
     """The whole network; sparse engines hold the pruned variables sparse (at ratio 0 too: the dense
-    kernels stored sparse, the paper's sparse network applied to the unpruned model)."""
+    kernels stored sparse, the paper's sparse network applied to the unpruned model). Each pruned model's
+    reference is the baseline of its seed on the same engine."""
     from prunebench.model.engines import ENGINES
 
     engine = ENGINES[network_engine]
     skip_unavailable(engine, network_engine, device)
     pruned = suite.settings.variables if engine.sparse else ()
-    predict = engine.network(suite_model.weights, pruned, device)
-    record = suite_model.record
-    extra_info = {
-        "ratio": suite_model.spec.ratio, "seed": suite_model.spec.seed, "engine": network_engine,
-        "device": device, "batch_size": len(batch_inputs(builder.images, batch)), "scope": "network",
-        "nonzero": record["nonzero"], "accuracy_dense": record["accuracy"]["dense"],
-        "accuracy_sparse": record["accuracy"]["sparse"],
-        **{f"size_{name}": value for name, value in record["sizes"].items()},
-    }
-    timing = time_call(benchmark, predict, batch_inputs(builder.images, batch), batch, suite.profile,
-                       extra_info)
-    if timing is not None:
-        key = timing_key(network_engine, device, "network", batch)
-        session_state.timings.setdefault(suite_model.spec, {})[key] = timing
+    inputs = batch_inputs(builder.images, network_batch)
+    calls = {model.spec: functools.partial(engine.network(model.weights, pruned, device), inputs)
+             for model in all_models}
+    baselines = {spec.seed: spec for spec in calls if spec.ratio == 0}
+    pairs = [(baselines[spec.seed], spec) for spec in calls if spec.ratio > 0 and spec.seed in baselines]
+    extra_info = {"engine": network_engine, "device": device, "batch_size": len(inputs), "scope": "network",
+                  "sparse": engine.sparse}
+    samples = time_interleaved(benchmark, calls, pairs, NETWORK_ROUNDS[suite.profile][network_batch], suite.time_margin,
+                               extra_info)
+    if samples is None:
+        return
+    key = str(TimingKey(network_engine, device, "network", network_batch))
+    for spec, values in samples.items():
+        session_state.timings.setdefault(spec, {})[key] = timing_entry(values)
+    medians = {spec.id: entry["median_s"] for spec, entry in
+               ((spec, session_state.timings[spec][key]) for spec in samples)}
+    benchmark.extra_info["median_s_by_model"] = medians

@@ -1,15 +1,22 @@
-"""Shared by the benchmark files: run one pytest-benchmark timing and file its median for the results."""
+"""Shared by the benchmark files: pytest-benchmark timings of one call (FC1) and interleaved timings of
+every model of the sweep (the network, whose rounds feed the time verdicts)."""
 
 from __future__ import annotations
 
-from typing import Callable
+import math
+from collections.abc import Callable, Hashable, Mapping
 
 import numpy as np
 import pytest
 
-# Rounds per profile and batch size: many for tiny calls, few where one call takes seconds. One warm-up
-# round first, so tracing, conversion and cache warm-up are never timed.
-ROUNDS = {"quick": {1: 20, 32: 10, "all": 2}, "paper": {1: 100, 32: 30, "all": 3}}
+from prunebench.rounds import noise, rounds_needed, run_round
+
+# FC1 rounds per profile and batch size: many for tiny calls, few where one call takes seconds. One
+# warm-up round first, so tracing, conversion and cache warm-up are never timed.
+FC1_ROUNDS = {"quick": {1: 20, 32: 10, "all": 2}, "paper": {1: 100, 32: 30, "all": 3}}
+# Interleaved network rounds per profile and batch size: (floor, cap). The pilot runs the floor; the
+# rest is chosen from its spread (prunebench.rounds).
+NETWORK_ROUNDS = {"quick": {1: (10, 40), 32: (8, 30)}, "paper": {1: (15, 100), 32: (10, 60)}}
 _previous_engine: list[str] = []  # the engine timed last in this process
 
 
@@ -23,21 +30,59 @@ def skip_unavailable(engine, name: str, device: str) -> None:
         pytest.skip(f"{name} on {device}: {reason}")
 
 
-def time_call(benchmark, predict: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, batch,
-              profile: str, extra_info: dict) -> dict | None:
-    """Time ``predict(inputs)``; returns ``{"median_s", "rounds"}`` or None when benchmarks are disabled."""
+def _settle_after_another_engine(engine: str) -> None:
     from prunebench.model.engines.hygiene import settle
 
-    if _previous_engine and _previous_engine[-1] != extra_info["engine"]:
+    if _previous_engine and _previous_engine[-1] != engine:
         settle()  # let the previous engine's thread pool go quiet before another engine is timed
-    _previous_engine[:] = [extra_info["engine"]]
+    _previous_engine[:] = [engine]
+
+
+def timing_entry(samples: list[float]) -> dict:
+    """One timing of the results JSON: median, rounds, spread and the raw rounds (seconds)."""
+    return {"median_s": float(np.median(samples)), "rounds": len(samples), "noise": noise(samples),
+            "samples_s": [float(value) for value in samples]}
+
+
+def time_call(benchmark, predict: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, batch,
+              profile: str, extra_info: dict) -> dict | None:
+    """Time ``predict(inputs)`` with pytest-benchmark; its timing entry, or None when benchmarks are off."""
+    _settle_after_another_engine(extra_info["engine"])
     benchmark.extra_info.update(extra_info)
-    benchmark.pedantic(predict, args=(inputs,), rounds=ROUNDS[profile][batch], warmup_rounds=1, iterations=1)
+    benchmark.pedantic(predict, args=(inputs,), rounds=FC1_ROUNDS[profile][batch], warmup_rounds=1, iterations=1)
     if benchmark.disabled or benchmark.stats is None:
         return None
-    stats = benchmark.stats.stats
-    return {"median_s": float(stats.median), "rounds": int(stats.rounds)}
+    return timing_entry(list(benchmark.stats.stats.data))
 
 
-def timing_key(engine: str, device: str, scope: str, batch) -> str:
-    return f"{engine}/{device}/{scope}/batch={batch}"
+def time_interleaved(benchmark, calls: Mapping[Hashable, Callable[[], object]],
+                     pairs: list[tuple[Hashable, Hashable]], rounds: tuple[int, int], margin: float,
+                     extra_info: dict) -> dict[Hashable, list[float]] | None:
+    """Time every call round-robin (prunebench.rounds) and return each one's per-round seconds.
+
+    After one untimed warm-up call each, the pilot runs ``floor`` rounds; the rounds still needed for a
+    90% half-width of a third of the margin on every (reference, model) pair then run under
+    pytest-benchmark (at least one), whose entry is the time of one round over all models. None when
+    benchmarks are disabled (each call then runs once).
+    """
+    _settle_after_another_engine(extra_info["engine"])
+    for call in calls.values():
+        call()
+    if benchmark.disabled:
+        return None
+    floor, cap = rounds
+    samples: dict[Hashable, list[float]] = {}
+    for index in range(floor):
+        run_round(calls, index, samples)
+    total = rounds_needed(samples, pairs, math.log1p(margin) / 3, floor + 1, cap)
+    counter = iter(range(floor, total))
+
+    def one_round() -> None:
+        run_round(calls, next(counter), samples)
+
+    benchmark.extra_info.update({**extra_info, "models": len(calls), "pilot_rounds": floor, "rounds": total,
+                                 "order": "round-robin, shuffled per round"})
+    benchmark.pedantic(one_round, rounds=total - floor, warmup_rounds=0, iterations=1)
+    return samples
+
+

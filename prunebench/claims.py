@@ -1,65 +1,100 @@
 """Verdicts on the paper's four claims, computed from a results dict by rules fixed before measuring.
 
+Ranges. Every claim is judged twice, as separate subjects: over the paper's six ratios (10-90%, "the
+paper's claim") and over the ratios the suite adds beyond them ("beyond the paper"), when it measured any.
+
 Data. Every (ratio, seed) model with ratio > 0 is one point (x = ratio, y = the measure); the unpruned
-baseline is shown in tables and figures but is not a point of the correlation. Subjects:
-``size:step_3`` (sizes.step_3), ``size:<format>`` (formats[format].model_bytes), ``accuracy:dense`` and
-``time:<timing key>`` for every timing key of scope ``network``.
+model of the same seed is the reference. Subjects: ``size:step_3`` (sizes.step_3),
+``size:<format>`` (formats[format].model_bytes), ``accuracy:dense`` and ``time:<timing key>`` for every
+timing key of scope ``network``.
 
-Statistic. Spearman's rho and its two-sided p (scipy.stats.spearmanr), with a paired percentile bootstrap
-95% CI for rho (1999 resamples, fixed seed). Degenerate data (constant x or y, n < 3) gives rho None.
-A measure that stays constant over the ratios (e.g. a dense format's size) refutes (a) and, with
-n >= 10, supports (b)/(c): it plainly does not move with the ratio.
+(a) size falls as the ratio rises. Spearman's rho and its two-sided p (scipy.stats.spearmanr), p
+    Holm-Bonferroni adjusted over the subjects of the claim and range, alpha = 0.05: supported iff p < alpha
+    and rho < 0; refuted iff p < alpha and rho > 0, or the size is constant; else inconclusive. With fewer
+    than 5 points (a range of 3 ratios, say) sizes, which are deterministic, are judged by their per-ratio
+    medians instead: supported iff they strictly fall, refuted iff they never fall from one ratio to the next.
+(b) accuracy and (c) time do not change with the ratio: equivalence tests (prunebench.equivalence) with a
+    margin stated before measuring (results["margins"]; docs/verdicts.md says why the defaults).
+    (b) per ratio: accuracy minus the baseline's on the same test images, pooled over seeds; margin in
+        accuracy (0.01 = 1 percentage point).
+    (c) per ratio: median time over the baseline's on the same engine, batch and device, from interleaved
+        rounds, pooled over seeds; margin relative (0.10: within [1/1.1, 1.1]).
+    Each ratio gets a 90% bootstrap interval. supported iff every ratio's interval lies inside the margin
+    (intersection-union: each TOST at 5%); refuted iff some ratio's interval lies wholly outside it (5% per
+    ratio, no multiplicity correction); else inconclusive, stating the margin the data reach and what would
+    decide it. Spearman rho, p and its CI stay beside them as descriptive columns: the paper spoke of
+    correlation.
+(d) compression takes effect only from 50%: per-ratio medians over seeds against the baseline's median
+    step_1 size (the paper's optimizer-laden checkpoint): supported iff every ratio < 0.5 has size >=
+    reference and every ratio >= 0.5 has size < reference; refuted otherwise. Over the paper's range a
+    ratio on each side of 0.5 is needed (else inconclusive); beyond it, every ratio is above 0.5 and only
+    that side is judged. ``break_even`` is the smallest ratio from which every median is below reference.
 
-Rules, alpha = 0.05; any claim with n < 5 points is inconclusive ("n too small"). The p compared with
-alpha is Holm-Bonferroni adjusted over the subjects of the same claim (``p_holm``; the raw p is ``p``), so
-each claim's family-wise chance of a false verdict stays at alpha however many engines are timed.
-(a) size subjects, association expected negative (size falls as ratio rises): supported iff p < alpha and
-    rho < 0; refuted iff p < alpha and rho > 0; otherwise inconclusive.
-(b) accuracy:dense and (c) time subjects, absence of correlation: refuted iff p < alpha; supported iff
-    p >= alpha and n >= 10 (at n = 10 a two-sided 5% Spearman test detects |rho| >= 0.65, so a strong
-    correlation would have been seen); otherwise inconclusive.
-(d) size subjects against the reference = median over seeds of the baseline's sizes.step_1 (the paper's
-    optimizer-laden checkpoint). With per-ratio medians over seeds: supported iff every ratio < 0.5 has
-    size >= reference and every ratio >= 0.5 has size < reference; refuted otherwise; inconclusive if no
-    ratio was measured on one side of 0.5. rho and p are those of (a) on the same subject; the claim also
-    records ``reference`` and ``break_even`` (smallest ratio from which every median is below reference).
+Gating. Sizes, counts and accuracies do not depend on the machine, so (a), (b), (d) are compared with the
+expectations file on any machine. Time verdicts depend on the CPU or GPU: they are compared only with
+expectations recorded for this machine class; elsewhere they are reported, not gated (``gated``).
 Every claim carries ``basis``: the one-line reason for its verdict.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import statistics
 import warnings
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
+from prunebench.equivalence import Interval, accuracy_difference, equivalence_verdict, time_ratio
 from prunebench.errors import DataError
-from prunebench.paper import CLAIM_STATEMENTS
+from prunebench.keys import TimingKey
+from prunebench.options import DEFAULT_ACCURACY_MARGIN, DEFAULT_TIME_MARGIN
+from prunebench.paper import CLAIM_STATEMENTS, PAPER_RATIOS
 
 ALPHA = 0.05
 MIN_POINTS = 5
-MIN_POINTS_FOR_ABSENCE = 10
 BOOTSTRAP_RESAMPLES = 1999
 BOOTSTRAP_SEED = 2020
 THRESHOLD_RATIO = 0.5
 VERDICTS = ("supported", "refuted", "inconclusive")
+RANGES = ("paper", "beyond")
+RANGE_TITLES = {"paper": "the paper's ratios (10-90%)", "beyond": "beyond the paper"}
+MACHINE_GATED = ("c",)  # claims whose verdict depends on the machine
 
 RULES = {
-    "a": f"Holm-adjusted p; n >= {MIN_POINTS}; supported iff p < {ALPHA} and rho < 0, refuted iff p < {ALPHA} and rho > 0 "
-         "or the size is constant, else inconclusive",
-    "b": f"Holm-adjusted p; n >= {MIN_POINTS}; refuted iff p < {ALPHA}; supported iff (p >= {ALPHA} or the measure is constant) "
-         f"and n >= {MIN_POINTS_FOR_ABSENCE}; else inconclusive",
-    "d": f"n >= {MIN_POINTS}; per-ratio medians over seeds vs the baseline's median step_1 size: supported iff "
-         f"every ratio < {THRESHOLD_RATIO} is >= it and every ratio >= {THRESHOLD_RATIO} is below it; refuted "
-         f"otherwise; inconclusive without ratios on both sides of {THRESHOLD_RATIO}",
+    "a": f"Holm-adjusted Spearman p; supported iff p < {ALPHA} and rho < 0, refuted iff p < {ALPHA} and rho > 0 "
+         f"or the size is constant, else inconclusive; under {MIN_POINTS} points: per-ratio medians strictly "
+         "falling (supported) or never falling (refuted)",
+    "b": "equivalence: per ratio, accuracy minus the baseline's on the same images (pooled over seeds), 90% "
+         "bootstrap CI; supported iff every CI lies within +-margin, refuted iff one lies wholly outside",
+    "c": "equivalence: per ratio, median time over the baseline's (same engine, batch, device; interleaved "
+         "rounds, pooled over seeds), 90% bootstrap CI; supported iff every CI lies within [1/(1+m), 1+m], "
+         "refuted iff one lies wholly outside",
+    "d": f"per-ratio medians over seeds vs the baseline's median step_1 size: supported iff every ratio < "
+         f"{THRESHOLD_RATIO} is >= it and every ratio >= {THRESHOLD_RATIO} is below it, refuted otherwise; "
+         f"over the paper's range inconclusive without ratios on both sides of {THRESHOLD_RATIO}",
 }
-RULES["c"] = RULES["b"]
+
+
+def ratio_key(ratio: float) -> float:
+    """Ratios as dict keys: rounded so that 0.7 read from JSON and 0.7 computed compare equal."""
+    return round(float(ratio), 6)
+
+
+def range_of(ratio: float) -> str:
+    return "paper" if ratio_key(ratio) in PAPER_RATIOS else "beyond"
+
+
+def machine_class(machine: dict) -> str:
+    """What time verdicts are recorded per: the CPU model and the GPUs (``AMD EPYC / no GPU``)."""
+    gpus = machine.get("gpus") or []
+    return f"{machine.get('cpu')} / {', '.join(gpus) if gpus else 'no GPU'}"
 
 
 def spearman(x: Iterable[float], y: Iterable[float]) -> dict[str, Any]:
@@ -89,10 +124,19 @@ def _rank_correlation(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarra
         return (rank_x * rank_y).sum(axis=axis) / np.sqrt((rank_x**2).sum(axis=axis) * (rank_y**2).sum(axis=axis))
 
 
-def association_verdict(rho: float | None, p: float | None, n: int) -> tuple[str, str]:
+def association_verdict(rho: float | None, p: float | None, n: int,
+                        medians: dict[float, float] | None = None) -> tuple[str, str]:
     """Claim (a): verdict and basis for 'size falls as the ratio rises'."""
     if n < MIN_POINTS:
-        return "inconclusive", f"n too small ({n} < {MIN_POINTS})"
+        if medians is None or len(medians) < 2:
+            return "inconclusive", f"n too small ({n} < {MIN_POINTS}) and fewer than two ratios"
+        sizes = list(medians.values())
+        steps = [later - earlier for earlier, later in zip(sizes, sizes[1:])]
+        if all(step < 0 for step in steps):
+            return "supported", f"per-ratio sizes strictly fall over {len(sizes)} ratios (n = {n} < {MIN_POINTS}: no rho test)"
+        if all(step >= 0 for step in steps):
+            return "refuted", f"per-ratio sizes never fall over {len(sizes)} ratios"
+        return "inconclusive", f"per-ratio sizes fall and rise over {len(sizes)} ratios (n = {n} < {MIN_POINTS})"
     if rho is None or p is None:
         return "refuted", "the measure does not change with the ratio at all (constant data)"
     if p >= ALPHA:
@@ -102,27 +146,11 @@ def association_verdict(rho: float | None, p: float | None, n: int) -> tuple[str
     return "refuted", f"significant correlation of the wrong sign (rho = {rho:.3f}, p = {p:.3g})"
 
 
-def absence_verdict(rho: float | None, p: float | None, n: int) -> tuple[str, str]:
-    """Claims (b), (c): verdict and basis for 'no correlation with the ratio'."""
-    if n < MIN_POINTS:
-        return "inconclusive", f"n too small ({n} < {MIN_POINTS})"
-    if rho is None or p is None:
-        if n < MIN_POINTS_FOR_ABSENCE:
-            return "inconclusive", f"constant data, but n too small ({n} < {MIN_POINTS_FOR_ABSENCE})"
-        return "supported", f"the measure does not change with the ratio at all (constant data, n = {n})"
-    if p < ALPHA:
-        return "refuted", f"significant correlation (rho = {rho:.3f}, p = {p:.3g} < {ALPHA})"
-    if n < MIN_POINTS_FOR_ABSENCE:
-        return "inconclusive", (f"no significant correlation, but n too small to exclude a strong one "
-                                f"({n} < {MIN_POINTS_FOR_ABSENCE})")
-    return "supported", f"no significant correlation (p = {p:.3g} >= {ALPHA}) with n = {n}"
-
-
 def medians_by_ratio(x: Iterable[float], y: Iterable[float]) -> dict[float, float]:
     """Median of y per distinct x (over seeds), keyed and sorted by x."""
     groups: dict[float, list[float]] = {}
     for ratio, value in zip(x, y):
-        groups.setdefault(round(float(ratio), 6), []).append(float(value))
+        groups.setdefault(ratio_key(ratio), []).append(float(value))
     return {ratio: statistics.median(groups[ratio]) for ratio in sorted(groups)}
 
 
@@ -137,15 +165,15 @@ def onset(ratios: list[float], holds: list[bool]) -> float | None:
     return start
 
 
-def threshold_verdict(medians: dict[float, float], reference: float | None, n: int) -> tuple[str, str]:
+def threshold_verdict(medians: dict[float, float], reference: float | None, both_sides: bool = True) -> tuple[str, str]:
     """Claim (d): verdict and basis for 'compression only from 50%' on per-ratio median sizes."""
-    if n < MIN_POINTS:
-        return "inconclusive", f"n too small ({n} < {MIN_POINTS})"
+    if not medians:
+        return "inconclusive", "no ratio measured"
     if reference is None:
         return "inconclusive", "no baseline step_1 size to compare against"
     below = {ratio: size for ratio, size in medians.items() if ratio < THRESHOLD_RATIO}
     above = {ratio: size for ratio, size in medians.items() if ratio >= THRESHOLD_RATIO}
-    if not below or not above:
+    if both_sides and (not below or not above):
         return "inconclusive", f"no ratio measured on one side of {THRESHOLD_RATIO}"
     early = [ratio for ratio, size in below.items() if size < reference]
     late = [ratio for ratio, size in above.items() if size >= reference]
@@ -153,6 +181,8 @@ def threshold_verdict(medians: dict[float, float], reference: float | None, n: i
         return "refuted", f"already smaller than the reference {reference:g} at ratio(s) {early}"
     if late:
         return "refuted", f"not smaller than the reference {reference:g} at ratio(s) {late}"
+    if not below:
+        return "supported", f"smaller than the reference {reference:g} at every ratio measured (all >= {THRESHOLD_RATIO})"
     return "supported", f"not smaller below {THRESHOLD_RATIO}, smaller from {THRESHOLD_RATIO} on"
 
 
@@ -166,7 +196,8 @@ def _subjects(results: dict) -> dict[str, Callable[[dict], float | None]]:
     """Every subject measured in ``results`` and how to read its y from a model."""
     models = results["models"]
     formats = sorted({fmt for model in models for fmt in model["formats"]} - {"step_3"})
-    timing_keys = sorted({key for model in models for key in model["timings"] if key.split("/")[2:3] == ["network"]})
+    timing_keys = sorted({key for model in models for key in model["timings"]
+                          if TimingKey.parse(key).scope == "network"})
     subjects = {f"size:{fmt}": _size_measure(fmt) for fmt in ["step_3", *formats]}
     subjects["accuracy:dense"] = lambda model: model["accuracy"].get("dense")
     for key in timing_keys:
@@ -174,21 +205,26 @@ def _subjects(results: dict) -> dict[str, Callable[[dict], float | None]]:
     return subjects
 
 
-def claim_subjects(results: dict) -> list[tuple[str, str]]:
-    """(claim id, subject) pairs evaluated for ``results``, in report order."""
-    pairs = []
+def claim_subjects(results: dict) -> list[tuple[str, str, str]]:
+    """(claim id, range, subject) triples evaluated for ``results``, in report order; a range is judged
+    only where the results hold pruned models in it."""
+    ranges = [name for name in RANGES if any(model["ratio"] > 0 and range_of(model["ratio"]) == name
+                                             for model in results["models"])]
+    triples = []
     for subject in _subjects(results):
         kind = subject.split(":")[0]
         ids = {"size": ("a", "d"), "accuracy": ("b",), "time": ("c",)}[kind]
-        pairs.extend((claim_id, subject) for claim_id in ids)
-    return sorted(pairs, key=lambda pair: pair[0])
+        triples.extend((claim_id, name, subject) for claim_id in ids for name in ranges)
+    return sorted(triples, key=lambda triple: (triple[0], RANGES.index(triple[1])))
 
 
-def points(results: dict, subject: str) -> tuple[list[float], list[float]]:
-    """(x, y) of every pruned model that measured ``subject``, ordered by ratio then seed."""
+def points(results: dict, subject: str, ratio_range: str | None = None) -> tuple[list[float], list[float]]:
+    """(x, y) of every pruned model (in ``ratio_range``, if given) that measured ``subject``, ordered by
+    ratio then seed."""
     measure = _subjects(results)[subject]
     pairs = sorted((float(model["ratio"]), int(model["seed"]), measure(model)) for model in results["models"]
-                   if model["ratio"] > 0 and measure(model) is not None)
+                   if model["ratio"] > 0 and measure(model) is not None
+                   and (ratio_range is None or range_of(model["ratio"]) == ratio_range))
     return [ratio for ratio, _, _ in pairs], [float(value) for _, _, value in pairs]
 
 
@@ -199,61 +235,198 @@ def baseline_step_1(results: dict) -> float | None:
     return float(statistics.median(sizes)) if sizes else None
 
 
-def _expectation(expectations: dict, claim_id: str, subject: str) -> dict:
-    return expectations.get(f"{claim_id}:{subject}") or expectations.get(f"{claim_id}:*") or {}
-
-
-def holm_adjusted(p_values: dict[str, float | None]) -> dict[str, float | None]:
+def holm_adjusted(p_values: dict[Any, float | None]) -> dict[Any, float | None]:
     """Holm-Bonferroni adjusted p-values: one claim judged on many subjects (engines x batches) would
     otherwise be refuted by chance in a good share of runs (seen here: 2 of 3 quick runs at alpha 0.05)."""
-    ranked = sorted((p, key) for key, p in p_values.items() if p is not None)
-    adjusted: dict[str, float | None] = dict.fromkeys(p_values)
+    ranked = sorted((p, str(key), key) for key, p in p_values.items() if p is not None)
+    adjusted: dict[Any, float | None] = dict.fromkeys(p_values)
     running = 0.0
-    for rank, (p, key) in enumerate(ranked):
+    for rank, (p, _, key) in enumerate(ranked):
         running = max(running, min(1.0, (len(ranked) - rank) * p))
         adjusted[key] = running
     return adjusted
 
 
+# ---- equivalence subjects (b), (c) ---------------------------------------------------------------------
+
+def margins_of(results: dict) -> dict[str, float]:
+    """The margins the run stated (older results: the defaults)."""
+    margins = results.get("margins") or {}
+    return {"accuracy": float(margins.get("accuracy", DEFAULT_ACCURACY_MARGIN)),
+            "time": float(margins.get("time", DEFAULT_TIME_MARGIN))}
+
+
+def _pruned_by_ratio(results: dict, ratio_range: str) -> dict[float, list[dict]]:
+    groups: dict[float, list[dict]] = {}
+    for model in results["models"]:
+        if model["ratio"] > 0 and range_of(model["ratio"]) == ratio_range:
+            groups.setdefault(ratio_key(model["ratio"]), []).append(model)
+    return dict(sorted(groups.items()))
+
+
+def _baselines(results: dict) -> dict[int, dict]:
+    return {int(model["seed"]): model for model in results["models"] if model["ratio"] == 0}
+
+
+def accuracy_intervals(results: dict, ratio_range: str) -> tuple[dict[float, Interval], str | None]:
+    """Per ratio, the paired accuracy difference from the baseline of each seed; or a reason it cannot be."""
+    from prunebench.results import decode_correct
+
+    baselines, images = _baselines(results), int(results["profile"].get("eval_images") or 0)
+    intervals = {}
+    for ratio, models in _pruned_by_ratio(results, ratio_range).items():
+        pairs = []
+        for model in models:
+            baseline = baselines.get(int(model["seed"]))
+            if baseline is None:
+                continue
+            texts = (baseline.get("correct", {}).get("dense"), model.get("correct", {}).get("dense"))
+            if None in texts or not images:
+                return {}, "these results lack per-image correctness (schema 1); rerun the suite to judge (b)"
+            pairs.append(tuple(decode_correct(text, images) for text in texts))
+        if pairs:
+            intervals[ratio] = accuracy_difference(pairs)
+    return intervals, None if intervals else "no pruned model with a baseline of its seed"
+
+
+def time_intervals(results: dict, ratio_range: str, key: str) -> tuple[dict[float, Interval], str | None]:
+    """Per ratio, the time ratio to the baseline of each seed on the same timing key; or why not."""
+    baselines = _baselines(results)
+    intervals = {}
+    for ratio, models in _pruned_by_ratio(results, ratio_range).items():
+        pairs = []
+        for model in models:
+            baseline = baselines.get(int(model["seed"]))
+            timing = model["timings"].get(key)
+            if baseline is None or timing is None or key not in baseline["timings"]:
+                continue
+            reference = baseline["timings"][key]
+            if "samples_s" not in timing or "samples_s" not in reference:
+                return {}, "these results lack raw timing rounds (schema 1); rerun the suite to judge (c)"
+            pairs.append((np.asarray(reference["samples_s"]), np.asarray(timing["samples_s"])))
+        if pairs:
+            intervals[ratio] = time_ratio(pairs)
+    return intervals, None if intervals else "no timing of a pruned model with its seed's baseline"
+
+
+def _subject_noise(results: dict, key: str) -> float | None:
+    values = [model["timings"][key].get("noise") for model in results["models"] if key in model["timings"]]
+    values = [value for value in values if value is not None]
+    return float(statistics.median(values)) if values else None
+
+
+def machine_noise(results: dict) -> float | None:
+    """The run's noise figure: median over every network timing of its IQR/median."""
+    values = [timing.get("noise") for model in results["models"] for key, timing in model["timings"].items()
+              if TimingKey.parse(key).scope == "network" and timing.get("noise") is not None]
+    return float(statistics.median(values)) if values else None
+
+
+def _what_would_decide(claim_id: str, reached: float, margin: float, results: dict, key: str | None) -> str:
+    """How much more data would bring the widest interval inside the margin, by the 1/sqrt(n) law."""
+    if not math.isfinite(reached) or reached <= 0:
+        return ""
+    factor = (reached / margin) ** 2
+    if claim_id == "b":
+        seeds = len(results["profile"].get("seeds") or [0])
+        return f"; about {math.ceil(seeds * factor)} seeds (now {seeds}) would narrow it enough, if the effect is smaller"
+    rounds = min(timing["rounds"] for model in results["models"] for k, timing in model["timings"].items() if k == key)
+    return f"; about {math.ceil(rounds * factor)} interleaved rounds (now {rounds}) would, if the effect is smaller"
+
+
+def equivalence_claim(claim_id: str, ratio_range: str, subject: str, results: dict) -> dict[str, Any]:
+    """Verdict, basis, effect and intervals of one (b) or (c) subject over one range."""
+    margins = margins_of(results)
+    if claim_id == "b":
+        margin, log_scale = margins["accuracy"], False
+        intervals, missing = accuracy_intervals(results, ratio_range)
+        key = None
+    else:
+        margin, log_scale = margins["time"], True
+        key = subject.removeprefix("time:")
+        intervals, missing = time_intervals(results, ratio_range, key)
+    fields: dict[str, Any] = {"margin": margin, "scale": "ratio" if log_scale else "difference",
+                              "per_ratio": [{"ratio": ratio, "effect": iv.effect, "low": iv.low, "high": iv.high}
+                                            for ratio, iv in intervals.items()]}
+    if key is not None:
+        fields["noise"] = _subject_noise(results, key)
+    if missing:
+        return {**fields, "verdict": "inconclusive", "basis": missing, "effect": None, "interval": None,
+                "margin_reached": None}
+    verdict, basis, reached = equivalence_verdict(intervals, margin, log_scale)
+    center = 1.0 if log_scale else 0.0
+    # The effect shown for the subject: the ratio whose interval reaches furthest from no change.
+    worst = max(intervals, key=lambda ratio: max(abs(intervals[ratio].low - center), abs(intervals[ratio].high - center)))
+    if verdict == "inconclusive":
+        basis += _what_would_decide(claim_id, reached, margin, results, key)
+        if key is not None and fields["noise"] is not None:
+            basis += f" (noise decided it: rounds spread {fields['noise'] * 100:.0f}% IQR/median)"
+    return {**fields, "verdict": verdict, "basis": basis, "effect": intervals[worst].effect,
+            "effect_ratio": worst, "interval": intervals[worst].as_list(), "margin_reached": reached}
+
+
+# ---- expectations --------------------------------------------------------------------------------------
+
+EXPECTATION_KEY = re.compile(r"^[abcd](@(paper|beyond))?:.+$")
+
+
+def _lookup(table: dict, claim_id: str, ratio_range: str, subject: str) -> dict | None:
+    for key in (f"{claim_id}@{ratio_range}:{subject}", f"{claim_id}:{subject}",
+                f"{claim_id}@{ratio_range}:*", f"{claim_id}:*"):
+        if key in table:
+            return table[key]
+    return None
+
+
+def expectation_for(expectations: dict, claim_id: str, ratio_range: str, subject: str,
+                    machine: str) -> tuple[dict, bool]:
+    """(expected entry, gated): machine-dependent claims are gated only by their machine class's entries."""
+    if claim_id in MACHINE_GATED:
+        table = expectations.get("machines", {}).get(machine)
+        if table is None:
+            return {}, False
+        return _lookup(table, claim_id, ratio_range, subject) or {}, True
+    return _lookup(expectations.get("claims", {}), claim_id, ratio_range, subject) or {}, True
+
+
 def evaluate_claims(results: dict, expectations: dict) -> list[dict]:
-    """The ``claims`` entries of the results schema, one per (claim id, subject)."""
-    pairs = claim_subjects(results)
-    data = {pair: points(results, pair[1]) for pair in pairs}
-    correlations = {pair: spearman(*data[pair]) for pair in pairs}
-    adjusted = {}
-    for claim_id in {claim_id for claim_id, _ in pairs}:
-        adjusted.update({(claim_id, subject): p for subject, p in holm_adjusted(
-            {subject: correlations[(cid, subject)]["p"] for cid, subject in pairs if cid == claim_id}).items()})
+    """The ``claims`` entries of the results schema, one per (claim id, range, subject)."""
+    triples = claim_subjects(results)
+    data = {triple: points(results, triple[2], triple[1]) for triple in triples}
+    correlations = {triple: spearman(*data[triple]) for triple in triples}
+    adjusted: dict[tuple[str, str, str], float | None] = {}
+    for family in {(claim_id, name) for claim_id, name, _ in triples}:
+        adjusted.update(holm_adjusted({triple: correlations[triple]["p"] for triple in triples
+                                       if triple[:2] == family}))
+    machine = machine_class(results["machine"])
     claims = []
-    for claim_id, subject in pairs:
-        x, y = data[(claim_id, subject)]
-        correlation = correlations[(claim_id, subject)]
-        n, rho, p = correlation["n"], correlation["rho"], adjusted[(claim_id, subject)]
-        extra: dict[str, Any] = {"p_holm": p}
+    for triple in triples:
+        claim_id, ratio_range, subject = triple
+        x, y = data[triple]
+        correlation = correlations[triple]
+        extra: dict[str, Any] = {"p_holm": adjusted[triple]}
         if claim_id == "a":
-            verdict, basis = association_verdict(rho, p, n)
+            extra["verdict"], extra["basis"] = association_verdict(correlation["rho"], adjusted[triple],
+                                                                   correlation["n"], medians_by_ratio(x, y))
         elif claim_id == "d":
             reference = baseline_step_1(results)
             medians = medians_by_ratio(x, y)
-            verdict, basis = threshold_verdict(medians, reference, n)
-            extra = {"reference": reference,
-                     "break_even": None if reference is None else
-                     onset(list(medians), [size < reference for size in medians.values()])}
+            extra["verdict"], extra["basis"] = threshold_verdict(medians, reference, both_sides=ratio_range == "paper")
+            extra.update(reference=reference, break_even=None if reference is None else
+                         onset(list(medians), [size < reference for size in medians.values()]))
         else:
-            verdict, basis = absence_verdict(rho, p, n)
-        expected = _expectation(expectations, claim_id, subject)
-        claims.append({"id": claim_id, "subject": subject, "statement": CLAIM_STATEMENTS[claim_id],
-                       "rule": RULES[claim_id], **correlation, "verdict": verdict, "basis": basis,
-                       "expected": expected.get("verdict"), "reason": expected.get("reason"),
-                       "x": x, "y": y, **extra})
+            extra.update(equivalence_claim(claim_id, ratio_range, subject, results))
+        expected, gated = expectation_for(expectations, claim_id, ratio_range, subject, machine)
+        claims.append({"id": claim_id, "range": ratio_range, "subject": subject,
+                       "statement": CLAIM_STATEMENTS[claim_id], "rule": RULES[claim_id], **correlation,
+                       "expected": expected.get("verdict"), "reason": expected.get("reason"), "gated": gated,
+                       "machine_class": machine, "x": x, "y": y, **extra})
     return claims
 
 
-EXPECTATION_KEY = re.compile(r"^[abcd]:.+$")
-
-
-def load_expectations(path: str | os.PathLike) -> dict[str, dict]:
-    """The checked-in expected verdicts: ``{"<id>:<subject or *>": {"verdict": ..., "reason": ...}}``."""
+def load_expectations(path: str | os.PathLike) -> dict[str, Any]:
+    """The checked-in expected verdicts: ``{"claims": {key: entry}, "machines": {class: {key: entry}}}``
+    with keys ``<id>[@<paper|beyond>]:<subject or *>`` and entries ``{"verdict": ..., "reason": ...}``."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -261,15 +434,23 @@ def load_expectations(path: str | os.PathLike) -> dict[str, dict]:
         raise DataError(f"{path}: expectations file not found") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise DataError(f"{path}: cannot read expectations as JSON ({error})") from None
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: expectations must be a JSON object keyed '<id>:<subject>'")
-    for key, entry in data.items():
-        if not EXPECTATION_KEY.match(key):
-            raise DataError(f"{path}: key {key!r} is not '<a|b|c|d>:<subject or *>'")
-        if not isinstance(entry, dict) or entry.get("verdict") not in VERDICTS:
-            raise DataError(f"{path}: {key!r} needs a 'verdict' among {', '.join(VERDICTS)}")
-        if not isinstance(entry.get("reason", ""), str):
-            raise DataError(f"{path}: {key!r} has a 'reason' that is not a string")
+    if not isinstance(data, dict) or set(data) - {"claims", "machines", "notes"}:
+        raise DataError(f"{path}: expectations must be a JSON object with 'claims' and 'machines'")
+    tables = [("claims", data.get("claims", {}))]
+    machines = data.get("machines", {})
+    if not isinstance(machines, dict):
+        raise DataError(f"{path}: 'machines' must map a machine class to its expectations")
+    tables += [(f"machines[{name!r}]", table) for name, table in machines.items()]
+    for where, table in tables:
+        if not isinstance(table, dict):
+            raise DataError(f"{path}: {where} must be an object keyed '<id>[@range]:<subject>'")
+        for key, entry in table.items():
+            if not EXPECTATION_KEY.match(key):
+                raise DataError(f"{path}: {where} key {key!r} is not '<a|b|c|d>[@paper|@beyond]:<subject or *>'")
+            if not isinstance(entry, dict) or entry.get("verdict") not in VERDICTS:
+                raise DataError(f"{path}: {where} {key!r} needs a 'verdict' among {', '.join(VERDICTS)}")
+            if not isinstance(entry.get("reason", ""), str):
+                raise DataError(f"{path}: {where} {key!r} has a 'reason' that is not a string")
     return data
 
 
@@ -281,14 +462,19 @@ def format_claim_failure(claim: dict) -> str:
     """Multi-line account of a claim whose verdict differs from the expected one (an assertion message)."""
     ci = "None" if claim["ci"] is None else f"[{claim['ci'][0]:.3f}, {claim['ci'][1]:.3f}]"
     lines = [
-        f"claim ({claim['id']}) on {claim['subject']}: expected {claim['expected']}, measured {claim['verdict']}",
+        f"claim ({claim['id']}) over {RANGE_TITLES[claim['range']]} on {claim['subject']}: expected "
+        f"{claim['expected']}, measured {claim['verdict']} (machine class {claim['machine_class']})",
         f"  statement: {claim['statement']}",
         f"  rule: {claim['rule']}",
-        f"  rho = {_number(claim['rho'])}, p = {_number(claim['p'])} (Holm-adjusted {_number(claim.get('p_holm'))}), "
-        f"n = {claim['n']}, 95% CI = {ci}",
         f"  basis: {claim.get('basis')}",
         f"  expected because: {claim['reason']}",
+        f"  rho = {_number(claim['rho'])}, p = {_number(claim['p'])} (Holm-adjusted {_number(claim.get('p_holm'))}), "
+        f"n = {claim['n']}, 95% CI of rho = {ci}",
     ]
+    if "margin" in claim:
+        lines.append(f"  margin = {claim['margin']:g}, reached = {_number(claim.get('margin_reached'))}")
+        lines.extend(f"    ratio {row['ratio']:g}: effect {row['effect']:.5g}, 90% CI [{row['low']:.5g}, {row['high']:.5g}]"
+                     for row in claim["per_ratio"])
     if "break_even" in claim:
         lines.append(f"  reference = {_number(claim['reference'])}, break-even ratio = {claim['break_even']}")
     lines.append("  data (ratio, value):")

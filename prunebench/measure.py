@@ -21,8 +21,10 @@ from prunebench.model.engines import ENGINES, tflite_model_bytes
 from prunebench.prune.formats import FORMATS, size_table
 from prunebench.prune.paper_format import load_sparse
 from prunebench import atomic
+from prunebench.results import encode_correct
 from prunebench.cache import ModelCache, code_version
 from prunebench.pipeline import Settings, prune_and_retrain, sparsify_step, train_baseline
+from prunebench.progress import NoProgress
 from prunebench.spec import ModelSpec
 
 MEASUREMENTS = "measurements.json"
@@ -66,18 +68,31 @@ def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
 class ModelBuilder:
     """Session-wide access to baseline and pruned models, each built once and cached on disk."""
 
-    def __init__(self, data: Mnist, settings: Settings, cache: ModelCache, clock: PhaseClock, eval_images: int):
+    def __init__(self, data: Mnist, settings: Settings, cache: ModelCache, clock: PhaseClock, eval_images: int,
+                 progress=None):
         self.data, self.settings, self.cache, self.clock = data, settings, cache, clock
         self.eval_images = eval_images
         self.images = to_inputs(data.test_images[:eval_images])
         self.labels = data.test_labels[:eval_images]
         self._models: dict[ModelSpec, SuiteModel] = {}
         self._code = code_version()
+        self.progress = progress or NoProgress()  # a prunebench.progress.BuildProgress (conftest.py sets one)
 
     def get(self, spec: ModelSpec) -> SuiteModel:
         if spec not in self._models:
+            if spec.ratio != 0:
+                self.get(ModelSpec(0.0, spec.seed))  # its baseline first, reported as a model of its own
+            self.progress.model_started(spec)
             self._models[spec] = self._baseline(spec.seed) if spec.ratio == 0 else self._pruned(spec)
+            self.progress.model_finished()
         return self._models[spec]
+
+    @contextmanager
+    def _phase(self, name: str):
+        """A build phase: timed by the clock, announced to the progress display."""
+        self.progress.phase(name)
+        with self.clock.phase(name):
+            yield
 
     def loaded(self) -> list[SuiteModel]:
         return list(self._models.values())
@@ -96,9 +111,9 @@ class ModelBuilder:
         spec = ModelSpec(0.0, seed)
 
         def build(tmp: Path) -> None:
-            with self.clock.phase("training"):
-                train_baseline(self.data, self._seed_settings(seed), tmp / "step_1")
-            with self.clock.phase("measuring"):
+            with self._phase("training"):
+                train_baseline(self.data, self._seed_settings(seed), tmp / "step_1", on_step=self.progress.step)
+            with self._phase("measuring"):
                 weights = load_dense(tmp / "step_1")[0]
                 row = self._row(spec, weights, weights, None)
                 row["sizes"]["step_1"] = directory_bytes(tmp / "step_1")
@@ -115,12 +130,13 @@ class ModelBuilder:
                   "retrain_steps": s.retrain_steps, "variables": list(s.variables)}
 
         def build(tmp: Path) -> None:
-            with self.clock.phase("retraining"):
+            with self._phase("retraining"):
                 outcome = prune_and_retrain(self.data, self._seed_settings(spec.seed), spec.ratio,
-                                            baseline.directory / "step_1", tmp / "step_2_1", tmp / "step_2_2")
-            with self.clock.phase("sparsifying"):
+                                            baseline.directory / "step_1", tmp / "step_2_1", tmp / "step_2_2",
+                                            on_step=self.progress.step)
+            with self._phase("sparsifying"):
                 sparsify_step(tmp / "step_2_2", tmp / "step_3", s.variables)
-            with self.clock.phase("measuring"):
+            with self._phase("measuring"):
                 before = load_dense(tmp / "step_2_1")[0]
                 dense = load_dense(tmp / "step_2_2")[0]
                 sparse = load_sparse(tmp / "step_3")[0]
@@ -147,6 +163,8 @@ class ModelBuilder:
             "nonzero": int(sum(np.count_nonzero(dense[n]) for n in names)),
             "accuracy": {"dense": accuracy(dense_logits, self.labels), "sparse": None, "before_retrain": None,
                          "float16": self._float16_accuracy(dense)},
+            # which evaluation images the dense model gets right: claim (b) pairs them with the baseline's
+            "correct": {"dense": encode_correct(np.argmax(dense_logits, axis=1) == self.labels)},
             "sizes": {"step_1": None, "step_2_2": None, "step_3": None,
                       "weights_dense": int(sum(w.nbytes for w in dense.values())),
                       "weights_sparse": int(sum(12 * np.count_nonzero(dense[n]) if n in names else dense[n].nbytes

@@ -19,10 +19,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 
 from prunebench import atomic  # noqa: E402
-from prunebench.claims import baseline_step_1, onset  # noqa: E402
+from prunebench.claims import RANGE_TITLES, RANGES, baseline_step_1, onset  # noqa: E402
+from prunebench.keys import TimingKey  # noqa: E402
 from prunebench.paper import FC_TOTALS, MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS, paper_row  # noqa: E402
 
-PAPER_TIME_KEYS = ("tf-dense/cpu/network/batch=32", "tf-sparse/cpu/network/batch=32")
+# The paper's two networks at its evaluation batch size: its dense and its sparse prediction time.
+PAPER_TIME_KEYS = tuple(str(TimingKey(engine, "cpu", "network", 32)) for engine in ("tf-dense", "tf-sparse"))
+# The subjects the summary shows per claim: the paper's own measures.
+SUMMARY_SUBJECTS = {"a": ("size:step_3",), "b": ("accuracy:dense",),
+                    "c": tuple(f"time:{key}" for key in PAPER_TIME_KEYS), "d": ("size:step_3",)}
 MISSING = "—"
 IMAGE_ONLY = "(table image only)"
 NO_TIMINGS = "No timings in these results (benchmarks disabled or skipped)."
@@ -65,14 +70,20 @@ def dig(*keys: str) -> Getter:
 
 
 def parse_timing_key(key: str) -> tuple[str, str, str, str]:
-    """``<engine>/<device>/<scope>/batch=<n>`` → (engine, device, scope, batch)."""
-    engine, device, scope, batch = key.split("/")
-    return engine, device, scope, batch.removeprefix("batch=")
+    """``<engine>/<device>/<scope>/batch=<n>`` → (engine, device, scope, batch as text)."""
+    parsed = TimingKey.parse(key)
+    return parsed.engine, parsed.device, parsed.scope, str(parsed.batch)
 
 
-def is_dense_engine(engine: str) -> bool:
-    """Engines whose name says 'dense' multiply the full matrix; every other engine exploits sparsity."""
-    return "dense" in engine
+def engine_sparsity(results: dict) -> dict[str, bool]:
+    """Whether each engine exploits sparsity, as the engine registry recorded it in the results (older
+    results, which did not record it, ask the registry itself)."""
+    recorded = results.get("engines")
+    if recorded:
+        return {name: bool(entry["sparse"]) for name, entry in recorded.items()}
+    from prunebench.model.engines import ENGINES
+
+    return {name: engine.sparse for name, engine in ENGINES.items()}
 
 
 def timing_keys(groups: dict[float, list[dict]]) -> list[str]:
@@ -124,7 +135,7 @@ def header_section(results: dict) -> str:
     profile, machine = results["profile"], results["machine"]
     phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in results["phases"].items())
     return (
-        "# prunebench report\n\n"
+        "## The run\n\n"
         f"Created {results['created']}. Profile **{profile['name']}**: "
         + ", ".join(f"{key} = {value}" for key, value in sorted(profile.items()) if key != "name") + ".\n\n"
         f"Machine: {machine.get('cpu')}, {machine.get('threads')} threads, GPUs: {machine.get('gpus') or 'none'}; "
@@ -189,19 +200,109 @@ def ratio_section(ratio: float, models: list[dict], baseline: list[dict]) -> str
                      f"pruned {percent(ratio)} (paper)"], measure_rows))
 
 
+SCHEMA_1_NOTE = ("**Note:** these results are schema 1, written before per-image correctness and raw timing "
+                 "rounds were kept. Claims (a) and (d) are judged anew from them; the equivalence verdicts of (b) "
+                 "and (c) cannot be, and read inconclusive with that reason. Rerun the suite to judge them.")
+
+
+def with_current_claims(results: dict) -> dict:
+    """Results whose claims follow the current rules: older results (schema 1) are judged anew from their
+    own data, against the expectations of their profile."""
+    if results.get("schema_version", 1) >= 2:
+        return results
+    from prunebench import paths
+    from prunebench.claims import evaluate_claims, load_expectations
+
+    expectations = load_expectations(paths.expectations_file(results["profile"]["name"]))
+    return {**results, "claims": evaluate_claims(results, expectations)}
+
+
+def effect_text(claim: dict) -> str:
+    """A claim's effect with its interval, in the claim's own unit."""
+    if claim["id"] == "d":
+        return MISSING if claim.get("break_even") is None else f"break-even at {percent(claim['break_even'])}"
+    if claim["id"] == "a":
+        return MISSING if claim["rho"] is None else f"rho {claim['rho']:.2f}"
+    if claim.get("effect") is None:
+        return MISSING
+    low, high = claim["interval"]
+    at = f" at {percent(claim['effect_ratio'])}"
+    if claim["id"] == "b":
+        return f"{claim['effect'] * 100:+.2f} pt [{low * 100:+.2f}, {high * 100:+.2f}]{at}"
+    return f"{claim['effect']:.3f}x [{low:.3f}, {high:.3f}]{at}"
+
+
+def margin_text(claim: dict) -> str:
+    if "margin" not in claim:
+        return MISSING
+    return f"±{claim['margin'] * 100:g} pt" if claim["id"] == "b" else f"±{claim['margin'] * 100:g}%"
+
+
+def verdict_text(claim: dict | None) -> str:
+    if claim is None:
+        return MISSING
+    gate = "" if claim.get("gated", True) else " (not gated: no expectation for this machine class)"
+    return f"**{claim['verdict']}**{gate}"
+
+
+def summary_section(results: dict) -> str:
+    """One screen first: per claim, the paper's statement, the verdicts over its range and beyond, the
+    effect with its interval, the margin and the reason."""
+    claims = results["claims"]
+    margins = results.get("margins") or {}
+    noise = (results.get("noise") or {}).get("machine")
+    head = [
+        "# prunebench report\n",
+        f"Profile **{results['profile']['name']}**, {len(results['models'])} models, machine {results['machine'].get('cpu')}"
+        f" ({results['machine'].get('threads')} threads, GPUs: {results['machine'].get('gpus') or 'none'})."
+        + (f" Margins: accuracy ±{margins['accuracy'] * 100:g} pt, time ±{margins['time'] * 100:g}%." if margins else "")
+        + (f" Timing noise of this run: median IQR/median {noise * 100:.1f}%." if noise is not None else "") + "\n",
+    ]
+    if results.get("schema_version", 1) < 2:
+        head.append(SCHEMA_1_NOTE + "\n")
+    if not claims:
+        return "\n".join(head) + "\nNo claims were evaluated in these results.\n"
+    by_key = {(claim["id"], claim["range"], claim["subject"]): claim for claim in claims}
+    rows = []
+    for claim_id, subjects in SUMMARY_SUBJECTS.items():
+        for subject in subjects:
+            paper, beyond = (by_key.get((claim_id, name, subject)) for name in RANGES)
+            main = paper or beyond
+            if main is None:
+                continue
+            rows.append([f"({claim_id}) {main['statement']}", f"`{subject}`", verdict_text(paper), verdict_text(beyond),
+                         effect_text(main), margin_text(main), main.get("basis", "")])
+    counts = []
+    for claim_id in SUMMARY_SUBJECTS:
+        for name in RANGES:
+            verdicts = [claim["verdict"] for claim in claims if claim["id"] == claim_id and claim["range"] == name]
+            if verdicts:
+                tally = ", ".join(f"{verdicts.count(v)} {v}" for v in ("supported", "refuted", "inconclusive")
+                                  if verdicts.count(v))
+                counts.append(f"({claim_id}) over {RANGE_TITLES[name]}: {len(verdicts)} subjects, {tally}")
+    return ("\n".join(head) + "\n## Summary: the paper's claims\n\n"
+            + table(["claim", "subject", f"over {RANGE_TITLES['paper']}", RANGE_TITLES["beyond"],
+                     "effect [90% CI] (paper's range)", "margin", "reason (paper's range)"], rows)
+            + "\nEvery subject (formats, engines, batch sizes) is in the conclusions table below: "
+            + "; ".join(counts) + ".\n")
+
+
 def conclusions_section(results: dict) -> str:
     claims = results["claims"]
     if not claims:
         return "## Conclusions\n\nNo claims were evaluated in these results.\n"
-    rows = [[f"({claim['id']}) {claim['statement']}", f"`{claim['subject']}`", cell(claim["rho"], ".3f"),
+    rows = [[f"({claim['id']})", RANGE_TITLES[claim["range"]], f"`{claim['subject']}`", verdict_text(claim),
+             effect_text(claim), margin_text(claim), cell(claim["rho"], ".3f"),
              MISSING if claim["ci"] is None else f"[{claim['ci'][0]:.3f}, {claim['ci'][1]:.3f}]",
-             cell(claim["p"], ".3g"), str(claim["n"]), f"**{claim['verdict']}**: {claim.get('basis', '')}",
+             cell(claim["p"], ".3g"), str(claim["n"]), claim.get("basis", ""),
              claim["expected"] or MISSING, claim["reason"] or MISSING]
             for claim in claims]
     rules = sorted({(claim["id"], claim["rule"]) for claim in claims})
-    return ("## Conclusions\n\nSpearman correlation of each measure with the pruning ratio over the pruned "
-            "models (the baseline is not a point).\n\n"
-            + table(["claim", "subject", "rho", "95% CI", "p", "n", "verdict", "expected", "reason"], rows)
+    return ("## Conclusions\n\nEvery subject over each range. (a) and (d) are decided by the correlation and the "
+            "reference size; (b) and (c) by equivalence tests with the stated margins, with Spearman rho, its 95% "
+            "CI and p (over the pruned models; the baseline is not a point) shown for description.\n\n"
+            + table(["claim", "range", "subject", "verdict", "effect [90% CI]", "margin", "rho", "95% CI", "p",
+                     "n", "basis", "expected", "reason"], rows)
             + "\nRules: " + "; ".join(f"({claim_id}) {rule}" for claim_id, rule in rules) + ".\n")
 
 
@@ -265,7 +366,7 @@ def engine_medians(groups: dict[float, list[dict]], keys: list[str]) -> dict[str
             for key in keys}
 
 
-def engines_section(groups: dict[float, list[dict]], title: str, what: str) -> str:
+def engines_section(groups: dict[float, list[dict]], sparse: dict[str, bool], title: str, what: str) -> str:
     timing = timing_groups(groups)
     if not timing:
         return f"## {title}\n\n{NO_TIMINGS}\n"
@@ -276,12 +377,12 @@ def engines_section(groups: dict[float, list[dict]], title: str, what: str) -> s
         medians = engine_medians(groups, keys)
         rows = [[percent(ratio), *[cell(ms(times[i]), ".3g") for times in medians.values()]]
                 for i, ratio in enumerate(ratios)]
-        dense = [times for engine, times in medians.items() if is_dense_engine(engine)]
+        dense = [times for engine, times in medians.items() if not sparse[engine]]
         best_dense = [min((t[i] for t in dense if t[i] is not None), default=None) for i in range(len(ratios))]
         crossings = [f"{engine}: " + (MISSING if not dense else
                                       percent(start) if (start := crossover(ratios, times, best_dense)) is not None
                                       else "never (within measured ratios)")
-                     for engine, times in medians.items() if not is_dense_engine(engine)]
+                     for engine, times in medians.items() if sparse[engine]]
         parts.append(f"### {device}, {scope}, batch {batch}\n\n" + table(["ratio", *medians], rows)
                      + "\nCrossover vs best dense engine: " + ("; ".join(crossings) or "no sparse engine") + "\n")
     return "\n".join(parts)
@@ -428,15 +529,18 @@ def write_report(results: dict, out_dir: Path) -> list[Path]:
     groups = models_by_ratio(results)
     baseline = groups.get(0.0, [])
     ratios = sorted({ratio for ratio in groups if ratio > 0} | set(PAPER_RATIOS))
+    results = with_current_claims(results)
+    sparse = engine_sparsity(results)
     figures = write_figures(results, groups, out_dir / "figures")
     sections = [
+        summary_section(results),
         header_section(results),
         "## Tables 4–9: the paper's experiments beside ours\n",
         *[ratio_section(ratio, groups.get(ratio, []), baseline) for ratio in ratios],
         conclusions_section(results),
         formats_section(results, groups),
-        engines_section(groups, "Inference engines: the whole network", "Each pruned, retrained model."),
-        engines_section(fc1_groups(results), "Inference engines: FC1 alone",
+        engines_section(groups, sparse, "Inference engines: the whole network", "Each pruned, retrained model."),
+        engines_section(fc1_groups(results), sparse, "Inference engines: FC1 alone",
                         "The seed-0 baseline's w_fc1 (3136x1024) pruned by magnitude at each ratio."),
         bandwidth_section(results, fc1_groups(results)),
         "## Figures\n\n" + "\n".join(f"![{path.stem}](figures/{path.name})" for path in figures) + "\n",

@@ -6,6 +6,7 @@ file, instead of a KeyError deep inside the report.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from pathlib import Path
@@ -16,7 +17,10 @@ import numpy as np
 from prunebench import atomic
 from prunebench.errors import DataError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Schema 1 (before per-image correctness and raw timing rounds) is still read: its sizes, counts and
+# correlations are judged as before; the verdicts that need what it lacks say so (prunebench.claims).
+READABLE_SCHEMAS = (1, 2)
 KIND = "prunebench-results"
 
 REQUIRED_TOP = {"schema_version": int, "kind": str, "created": str, "profile": dict, "machine": dict,
@@ -45,8 +49,9 @@ def validate_results(results: Any, path: str | os.PathLike = "<results>") -> dic
         raise DataError(f"{path}: top level is {type(results).__name__}, expected an object")
     if results.get("kind") != KIND:
         raise DataError(f"{path}: kind is {results.get('kind')!r}, expected {KIND!r}")
-    if results.get("schema_version") != SCHEMA_VERSION:
-        raise DataError(f"{path}: schema_version is {results.get('schema_version')!r}, this code reads {SCHEMA_VERSION}")
+    if results.get("schema_version") not in READABLE_SCHEMAS:
+        raise DataError(f"{path}: schema_version is {results.get('schema_version')!r}, this code reads "
+                        f"{' and '.join(map(str, READABLE_SCHEMAS))}")
     _check_keys("results", results, REQUIRED_TOP, path)
     _check_keys("profile", results["profile"], REQUIRED_PROFILE, path)
     for index, model in enumerate(results["models"]):
@@ -68,6 +73,16 @@ def load_results(path: str | os.PathLike) -> dict:
     except json.JSONDecodeError as error:
         raise DataError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
     return validate_results(results, path)
+
+
+def encode_correct(correct: np.ndarray) -> str:
+    """Per-image correctness (booleans) as base64 of the packed bits: 10,000 images in 1,668 characters."""
+    return base64.b64encode(np.packbits(np.asarray(correct, dtype=bool)).tobytes()).decode("ascii")
+
+
+def decode_correct(text: str, images: int) -> np.ndarray:
+    """The boolean vector ``encode_correct`` stored, for ``images`` images."""
+    return np.unpackbits(np.frombuffer(base64.b64decode(text), dtype=np.uint8))[:images].astype(bool)
 
 
 def _plain(value: Any) -> Any:
@@ -109,6 +124,10 @@ def merge_results(parts: list[dict]) -> dict:
     def fixed_profile(part: dict) -> dict:
         return {key: value for key, value in part["profile"].items() if key not in SPLIT_PROFILE_KEYS}
 
+    if not _same(part["schema_version"] for part in parts):
+        raise DataError("merge_results: the parts have different schema versions")
+    if not _same(part.get("margins") for part in parts):
+        raise DataError("merge_results: the parts judged claims with different margins")
     if not _same(fixed_profile(part) for part in parts):
         raise DataError("merge_results: the parts were run with different profiles (beyond ratios/seeds)")
     if not _same(part["machine"] for part in parts):

@@ -36,7 +36,10 @@ class SuiteConfig:
     fc1_engines: tuple[str, ...]
     data_dir: str | None
     eval_images: int
-    batches: tuple
+    batches: tuple  # FC1 benchmarks
+    network_batches: tuple  # whole-network benchmarks, the time verdicts' subjects
+    accuracy_margin: float
+    time_margin: float
 
     @classmethod
     def from_options(cls, get, available_engines: tuple[str, ...]) -> "SuiteConfig":
@@ -57,7 +60,9 @@ class SuiteConfig:
         return cls(profile=get("profile"), settings=settings, ratios=tuple(sorted(ratios)),
                    seeds=tuple(range(get("first_seed"), get("first_seed") + (get("seeds") or profile["seeds"]))), network_engines=tuple(engines),
                    fc1_engines=tuple(engines if get("engines") else available_engines),
-                   data_dir=get("data_dir"), eval_images=profile["eval_images"], batches=profile["batches"])
+                   data_dir=get("data_dir"), eval_images=profile["eval_images"], batches=profile["batches"],
+                   network_batches=profile["network_batches"], accuracy_margin=get("accuracy_margin"),
+                   time_margin=get("time_margin"))
 
     def model_specs(self) -> list[ModelSpec]:
         """Baselines (ratio 0) first, then every (ratio, seed) in an order uncorrelated with the ratio.
@@ -75,6 +80,9 @@ class SuiteConfig:
         return {"name": self.profile, "max_steps": s.max_steps, "batch_size": s.batch_size,
                 "retrain_steps": s.retrain_steps, "ratios": list(self.ratios), "seeds": list(self.seeds),
                 "variables": list(s.variables), "learning_rate": LEARNING_RATE, "eval_images": self.eval_images}
+
+    def margins(self) -> dict:
+        return {"accuracy": self.accuracy_margin, "time": self.time_margin}
 
 
 def decorrelated_order(specs: list[ModelSpec]) -> list[ModelSpec]:

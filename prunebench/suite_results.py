@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from prunebench import paths
-from prunebench.claims import evaluate_claims, load_expectations
+from prunebench.claims import evaluate_claims, load_expectations, machine_noise
 from prunebench.report import write_report
 from prunebench.results import SCHEMA_VERSION, load_results, merge_results, save_results
 from prunebench.suite import machine_record, now_iso
@@ -26,6 +26,8 @@ def assemble(state) -> dict:
         "schema_version": SCHEMA_VERSION, "kind": "prunebench-results", "created": now_iso(),
         "profile": state.config.profile_record(), "machine": machine_record(), "models": models,
         "fc1": [{"ratio": ratio, **entry} for ratio, entry in sorted(state.fc1.items())],
+        "margins": state.config.margins(),
+        "engines": engine_records(),
         "claims": [], "phases": dict(state.clock.seconds), "bandwidth_bytes_per_s": state.bandwidth,
         "benchmark_json": (str(state.benchmark_json.relative_to(paths.results_dir()))
                            if state.benchmark_json else None),
@@ -33,9 +35,18 @@ def assemble(state) -> dict:
     return with_claims(results)
 
 
+def engine_records() -> dict:
+    """What the engine registry says of each engine, so a report never guesses it from a name."""
+    from prunebench.model.engines import ENGINES
+
+    return {name: {"sparse": engine.sparse} for name, engine in ENGINES.items()}
+
+
 def with_claims(results: dict) -> dict:
+    """The results with their claims judged anew (and the run's noise figure beside them)."""
     expectations = load_expectations(paths.expectations_file(results["profile"]["name"]))
-    return {**results, "claims": evaluate_claims(results, expectations)}
+    return {**results, "noise": {"machine": machine_noise(results)},
+            "claims": evaluate_claims(results, expectations)}
 
 
 def publish(results: dict) -> list[Path]:

@@ -1,0 +1,29 @@
+"""The one spelling of a timing key, ``<engine>/<device>/<scope>/batch=<n>``, used by the results JSON,
+the benchmarks, the claims and the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCOPES = ("network", "fc1")
+
+
+@dataclass(frozen=True)
+class TimingKey:
+    engine: str
+    device: str
+    scope: str  # "network" or "fc1"
+    batch: int | str  # a batch size, or "all" for the whole evaluation set
+
+    def __str__(self) -> str:
+        return f"{self.engine}/{self.device}/{self.scope}/batch={self.batch}"
+
+    @classmethod
+    def parse(cls, text: str) -> TimingKey:
+        """The key spelled by ``str(key)``; ValueError for anything else."""
+        parts = text.split("/")
+        if len(parts) != 4 or not parts[3].startswith("batch=") or parts[2] not in SCOPES:
+            raise ValueError(f"not a timing key: {text!r} (expected <engine>/<device>/<scope>/batch=<n>)")
+        engine, device, scope, batch = parts
+        batch = batch.removeprefix("batch=")
+        return cls(engine, device, scope, int(batch) if batch.isdigit() else batch)
