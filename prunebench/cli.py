@@ -1,6 +1,8 @@
 """``prunebench``: the paper's three commands (train -1 -2 -3, eval-dense, eval-sparse), ``merge`` and ``report``.
 
-Bad input ends in one line on stderr and a non-zero exit (2 for usage errors), never a traceback.
+Bad input ends in one line on stderr (argparse's usage block before it for a usage error) and a non-zero
+exit (2 for usage errors), never a traceback. Arguments and paths are checked before TensorFlow is
+imported, and TensorFlow's C++ start-up log is kept off stderr unless asked for (see ``prunebench.quiet``).
 """
 
 from __future__ import annotations
@@ -12,21 +14,31 @@ import re
 import sys
 from pathlib import Path
 
-# Before anything imports TensorFlow: stderr should carry our one line, not TensorFlow's C++ log.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
+from prunebench import atomic, paths
+from prunebench.errors import DataError, PrunebenchError, UsageError
+from prunebench.options import (
+    BATCH_SIZE,
+    DATA_DIR,
+    DETERMINISTIC,
+    MAX_STEPS,
+    RESULTS_DIR,
+    RETRAIN_STEPS,
+    VARIABLES,
+    _argparse_type,
+    default_retrain_steps,
+    non_negative_int,
+    steps_or_all,
+)
 from prunebench.prune.policy import DEFAULT_PRUNED
 from prunebench.prune.ratio import parse_ratio
-from prunebench import atomic
-from prunebench.errors import DataError, PrunebenchError, UsageError
-from prunebench.options import (BATCH_SIZE, DATA_DIR, DETERMINISTIC, MAX_STEPS, RETRAIN_STEPS, VARIABLES,
-                                _argparse_type, default_retrain_steps, non_negative_int, steps_or_all)
+from prunebench.quiet import import_tensorflow
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="prunebench", description=__doc__.splitlines()[0])
+    description = __doc__.splitlines()[0].replace("``", "")  # reStructuredText markup is not for --help
+    parser = argparse.ArgumentParser(prog="prunebench", description=description)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="the paper's train.py: -1 train, -2 prune+retrain, -3 sparsify")
@@ -61,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument("parts", type=Path, nargs="+", help="results JSON files of the parts")
 
     report = commands.add_parser("report", help="rebuild report.md and figures from a results JSON alone")
-    report.add_argument("results_json", type=Path)
+    report.add_argument("results_json", type=Path, nargs="?",
+                        help="results JSON (default: results.json in the results directory)")
+    RESULTS_DIR.add_to(report.add_argument)
     report.add_argument("--out", type=Path, help="output directory (default: beside the JSON)")
 
     compare = commands.add_parser("compare", help="compare two results JSON: compression, claims, timings")
@@ -114,6 +128,23 @@ def _check_output(path: Path | None, option: str, *, directory: bool) -> None:
         raise DataError(f"{option} {path}: {folder} is not writable")
 
 
+def _check_checkpoint_dir(directory: Path) -> None:
+    """The cheap part of reading a checkpoint, done before TensorFlow is imported (its full check, of the
+    manifest's kind and the tensors, is ``prunebench.model.checkpoint.read_manifest`` and the reader)."""
+    if not directory.is_dir():
+        raise DataError(f"checkpoint directory {directory} does not exist or is not a directory")
+    if not (directory / "manifest.json").is_file():
+        raise DataError(f"checkpoint directory {directory} holds no prunebench checkpoint (manifest.json missing)")
+
+
+def _check_earlier_step(train_dir: Path, step: int, needed: str, producer: str) -> None:
+    """A step run without the one before it needs that step's output already in TRAIN_DIR (same message as
+    ``prunebench.pipeline``, which checks again)."""
+    directory = train_dir / needed
+    if not (directory / "manifest.json").is_file():
+        raise DataError(f"step {step} needs {directory}, which is missing or incomplete: run {producer} first")
+
+
 def _run_train(args: argparse.Namespace) -> None:
     if not (args.train_baseline or args.prune_retrain or args.sparsify):
         raise UsageError("train: choose at least one step: -1 (train), -2 (prune + retrain), -3 (sparsify)")
@@ -121,9 +152,14 @@ def _run_train(args: argparse.Namespace) -> None:
 
     needs_data = args.train_baseline or args.prune_retrain
     data = load_mnist(resolve_data_dir(args.data_dir)) if needs_data else None
+    if args.prune_retrain and not args.train_baseline:
+        _check_earlier_step(args.train_dir, 2, "step_1", "-1")
+    if args.sparsify and not args.prune_retrain:
+        _check_earlier_step(args.train_dir, 3, "step_2_2", "-2")
     _check_output(args.train_dir, "--train-dir", directory=True)
     _check_output(args.variables_dir, "--variables-dir", directory=True)
-    from prunebench.pipeline import Settings, run_steps  # imports TensorFlow: only once the inputs are good
+    import_tensorflow()  # only once the inputs are good, and quietly
+    from prunebench.pipeline import Settings, run_steps
 
     settings = Settings(max_steps=args.max_steps, batch_size=args.batch_size,
                         retrain_steps=args.retrain_steps or default_retrain_steps(args.max_steps),
@@ -136,8 +172,14 @@ def _run_train(args: argparse.Namespace) -> None:
 
 
 def _run_eval(args: argparse.Namespace) -> None:
-    from prunebench.model.checkpoint import directory_bytes, load_dense
     from prunebench.model.data import load_mnist, resolve_data_dir
+
+    data_dir = resolve_data_dir(args.data_dir)
+    _check_checkpoint_dir(args.checkpoint_dir)
+    data = load_mnist(data_dir)
+    _check_output(args.json, "--json", directory=False)
+    import_tensorflow()  # only once the inputs are good, and quietly
+    from prunebench.model.checkpoint import directory_bytes, load_dense
     from prunebench.model.engines import ENGINES
     from prunebench.model.evaluate import evaluate
     from prunebench.prune.paper_format import load_sparse
@@ -148,8 +190,6 @@ def _run_eval(args: argparse.Namespace) -> None:
     else:
         weights, manifest = load_sparse(args.checkpoint_dir)
         engine, pruned = "tf-sparse", tuple(manifest["pruned"])
-    data = load_mnist(resolve_data_dir(args.data_dir))
-    _check_output(args.json, "--json", directory=False)
     predict = ENGINES[engine].network(weights, pruned)
     result = evaluate(predict, data, args.batch_size, args.max_steps, network=engine,
                       model_bytes=directory_bytes(args.checkpoint_dir)).as_dict()
@@ -167,22 +207,27 @@ def _run_eval(args: argparse.Namespace) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> None:
-    from prunebench.report import write_report
     from prunebench.results import load_results
 
-    results = load_results(args.results_json)
-    out = args.out or args.results_json.parent
+    results_json = args.results_json or (args.results_dir or paths.results_dir()) / "results.json"
+    results = load_results(results_json)
+    out = args.out or results_json.parent
     _check_output(out, "--out", directory=True)
+    from prunebench.report import write_report  # matplotlib: only once the inputs are good
+
     for path in write_report(results, out):
         print(path)
 
 
 def _run_merge(args: argparse.Namespace) -> None:
     from prunebench.results import load_results, merge_results, save_results
-    from prunebench.suite_results import with_claims
 
     _check_output(args.output, "output", directory=False)
-    merged = with_claims(merge_results([load_results(path) for path in args.parts]))
+    parts = [load_results(path) for path in args.parts]
+    import_tensorflow()  # judging the claims imports the suite, which imports TensorFlow
+    from prunebench.suite_results import with_claims
+
+    merged = with_claims(merge_results(parts))
     save_results(merged, args.output)
     print(f"{args.output}: {len(merged['models'])} models from {len(args.parts)} parts")
 

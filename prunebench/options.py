@@ -7,12 +7,15 @@ to either. Values are checked by the parsers below: a bad value is a one-line us
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any
 
+from prunebench.errors import UsageError
 from prunebench.prune.policy import parse_variable_names
 from prunebench.prune.ratio import parse_ratio
-from prunebench.errors import UsageError
 
 
 def _argparse_type(parse: Callable[[str], Any], name: str) -> Callable[[str], Any]:
@@ -49,6 +52,16 @@ def non_negative_int(text: str) -> int:
 def steps_or_all(text: str) -> int:
     """Evaluation steps: 0 (or 'none'/'all') means the whole test set."""
     return 0 if text.strip().lower() in ("none", "all") else _count(text, 0, "step count")
+
+
+def directory_path(text: str) -> Path:
+    """A directory to write into: it may not exist yet, but it may not be an existing file."""
+    if not text.strip():
+        raise UsageError("empty path")
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{text!r} is not a directory")
+    return path
 
 
 def ratio_list(text: str) -> tuple[float, ...]:
@@ -97,20 +110,54 @@ FIRST_SEED = Option(("--first-seed",), "first_seed", non_negative_int, 0,
 ENGINES = Option(("--engines",), "engines", None, None, "comma list of inference engines to benchmark")
 PROFILE = Option(("--profile",), "profile", None, "quick", "suite profile: quick (CI, minutes) or paper (the paper's protocol)",
                  {"choices": ("quick", "paper")})
+RESULTS_DIR = Option(("--results-dir",), "results_dir", directory_path, None,
+                     "directory of results.json, report.md, figures and benchmark JSON (default $PRUNEBENCH_RESULTS, "
+                     "else results/ of the checkout, else of the working directory)")
+
+
+def margin(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"margin {text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise UsageError(f"margin {text!r} must lie between 0 and 1 (a fraction, e.g. 0.01)")
+    return value
+
+
+# Equivalence margins of the absence claims (b) and (c); why these defaults: docs/verdicts.md.
+DEFAULT_ACCURACY_MARGIN = 0.01
+DEFAULT_TIME_MARGIN = 0.10
+ACCURACY_MARGIN = Option(("--accuracy-margin",), "accuracy_margin", margin, DEFAULT_ACCURACY_MARGIN,
+                         "claim (b): largest accuracy change from the baseline that counts as none, as a "
+                         f"fraction (default {DEFAULT_ACCURACY_MARGIN}, i.e. 1 percentage point)")
+TIME_MARGIN = Option(("--time-margin",), "time_margin", margin, DEFAULT_TIME_MARGIN,
+                     "claim (c): largest relative change of prediction time from the baseline that counts as "
+                     f"none (default {DEFAULT_TIME_MARGIN}, i.e. 10%)")
 
 # The paper's protocol and a profile small enough for CI; options above override single fields.
 PROFILES = {
     "paper": {"max_steps": 10_000, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1, "eval_images": 10_000,
               "batches": (1, 32, "all"),
+              # the paper's eval commands time batches of 32; whole-test-set network rounds of the sparse
+              # engines take up to a minute each, too many for interleaved rounds within the time budget
+              "network_batches": (1, 32),
               "ratios": (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)},
     # quick: TF's SparseTensor matmul needs about a minute for the whole test set at 10% on 2 cores, so
     # CI measures accuracy on the first 2,000 test images and times batches of 1 and 32 only.
     "quick": {"max_steps": 600, "batch_size": 32, "retrain_steps": 150, "seeds": 2, "eval_images": 2_000,
-              "batches": (1, 32),
+              "batches": (1, 32), "network_batches": (1, 32),
               "ratios": (0.1, 0.3, 0.5, 0.7, 0.8, 0.9)},
 }
-SUITE_OPTIONS = (PROFILE, DATA_DIR, MAX_STEPS, BATCH_SIZE, RETRAIN_STEPS, VARIABLES, RATIOS, SEEDS, FIRST_SEED, ENGINES,
-                 DETERMINISTIC)
+SUITE_OPTIONS = (PROFILE, ACCURACY_MARGIN, TIME_MARGIN, DATA_DIR, MAX_STEPS, BATCH_SIZE, RETRAIN_STEPS, VARIABLES, RATIOS, SEEDS, FIRST_SEED, ENGINES,
+                 DETERMINISTIC, RESULTS_DIR)
+
+
+def use_results_dir(directory: Path | None) -> None:
+    """Make ``--results-dir`` the results directory of this process and its children (``paths.results_dir``
+    reads ``PRUNEBENCH_RESULTS``); absolute, since some code changes directory. None leaves it as it is."""
+    if directory is not None:
+        os.environ["PRUNEBENCH_RESULTS"] = str(Path(directory).resolve())
 
 
 def default_retrain_steps(max_steps: int) -> int:

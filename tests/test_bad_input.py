@@ -2,7 +2,9 @@
 
 Exit codes: 2 for usage errors (argparse and ``UsageError``), 1 for bad files (``DataError``), 4 for a
 bad pytest suite option (pytest's own usage-error code). The CLI runs in-process through ``main``; a few
-end-to-end runs of the console script and of pytest check the same from outside.
+end-to-end runs of the console script and of pytest check the same from outside. Every check reads the
+whole of stderr: the error line, argparse's usage block before it for a usage error, and nothing else (no
+TensorFlow C++ log, no warning).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import gzip
 import json
 import math
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -20,32 +21,37 @@ from pathlib import Path
 import pytest
 
 from prunebench.cli import main
+from prunebench.results import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
-# TensorFlow's C++ log (absl's pre-init notice, glog-style "I0000 ..." lines) is not ours to judge.
-TF_LOG = re.compile(r"^(WARNING: All log messages before absl|[IWEF]\d{4} )")
 DATA_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
               "t10k-labels-idx1-ubyte")
 TEST_IMAGES, TEST_LABELS = DATA_FILES[2], DATA_FILES[3]
 
 
-def our_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line.strip() and not TF_LOG.match(line)]
+def error_line(stderr: str, command: str, code: int) -> str:
+    """The one error line that is the whole of ``stderr``, after argparse's usage block for a usage error."""
+    assert stderr.endswith("\n") and "Traceback" not in stderr, stderr
+    *usage, message = stderr.splitlines()
+    if usage:  # argparse: "usage: prunebench ..." then indented continuation lines, then the error
+        assert code == 2, stderr
+        assert usage[0].startswith(f"usage: prunebench {command}"), stderr
+        assert all(line.startswith(" ") for line in usage[1:]), stderr
+    assert message.startswith(f"prunebench {command}: error: "), stderr
+    return message
 
 
 def refused(capsys, argv: list, code: int, *fragments: str) -> str:
-    """Run ``prunebench argv`` in-process; assert the exit code and one error line holding ``fragments``."""
+    """Run ``prunebench argv`` in-process; assert the exit code, that stdout is empty, and that stderr is
+    one error line holding ``fragments`` (after argparse's usage block for a usage error)."""
     try:
         exit_code = main([str(arg) for arg in argv])
     except SystemExit as stop:  # argparse
         exit_code = stop.code
-    err = capsys.readouterr().err
-    lines = our_lines(err)
+    out, err = capsys.readouterr()
     assert exit_code == code, err
-    assert "Traceback" not in err
-    *usage, message = lines
-    assert all(line.startswith(("usage:", " ")) for line in usage), err  # argparse's usage block only
-    assert message.startswith(f"prunebench {argv[0]}: error: "), message
+    assert out == "", out
+    message = error_line(err, argv[0], code)
     for fragment in fragments:
         assert fragment in message, message
     return message
@@ -247,7 +253,7 @@ def test_eval_refuses_an_unwritable_json_before_evaluating(capsys, tmp_path, tra
 # ---------------------------------------------------------------- results JSON (exit 1)
 
 def minimal_results(**changes) -> dict:
-    results = {"schema_version": 1, "kind": "prunebench-results", "created": "2020-01-01T00:00:00+00:00",
+    results = {"schema_version": SCHEMA_VERSION, "kind": "prunebench-results", "created": "2020-01-01T00:00:00+00:00",
                "profile": {"name": "quick", "ratios": [], "seeds": [], "variables": []}, "machine": {},
                "models": [], "claims": [], "phases": {}}
     return results | changes
@@ -257,7 +263,7 @@ def minimal_results(**changes) -> dict:
     ("{\"schema_version\": 1,", "not valid JSON"),
     ("\xff\xfe", "cannot read results file"),
     (json.dumps([1, 2]), "top level is list, expected an object"),
-    (json.dumps(minimal_results(schema_version=2)), "schema_version is 2, this code reads 1"),
+    (json.dumps(minimal_results(schema_version=999)), "schema_version is 999, this code reads "),
     (json.dumps(minimal_results(kind="pytest-benchmark")), "kind is 'pytest-benchmark'"),
     (json.dumps(minimal_results(models=[{"ratio": 0.5}])), "models[0] lacks required key 'seed'"),
 ])
@@ -276,26 +282,88 @@ def test_report_refuses_a_missing_results_file_and_an_unwritable_out(capsys, tmp
 
 # ---------------------------------------------------------------- end to end: console script and pytest
 
-def run(argv: list) -> tuple[int, list[str], str]:
-    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
-    done = subprocess.run([str(arg) for arg in argv], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
-    return done.returncode, our_lines(done.stderr), done.stderr
+def run(argv: list, **env: str) -> subprocess.CompletedProcess:
+    """Run a command as a user would: no TensorFlow log settings inherited from this test process."""
+    environ = {key: value for key, value in os.environ.items()
+               if key not in ("TF_CPP_MIN_LOG_LEVEL", "PRUNEBENCH_TF_LOG")}
+    return subprocess.run([str(arg) for arg in argv], cwd=ROOT, env=environ | env, capture_output=True,
+                          text=True, timeout=120)
 
 
-@pytest.mark.parametrize("case", ["usage", "checkpoint", "data", "results"])
+def prunebench() -> str:
+    return shutil.which("prunebench") or "prunebench"
+
+
+def console_cases(tmp_path: Path, trained: Path, a_file: Path) -> dict[str, tuple[list, int, str]]:
+    """Bad input for every command of the console script: argv, exit code, part of the error line."""
+    part = tmp_path / "part.json"
+    part.write_text(json.dumps(minimal_results()))
+    return {
+        "train usage": (["train", "-1", "--train-dir", tmp_path, "--max-steps", "-1"], 2, "--max-steps: value '-1'"),
+        "train no step": (["train", "--train-dir", tmp_path], 2, "choose at least one step"),
+        "train data": (["train", "-2", "--train-data-dir", tmp_path / "nowhere", "--train-dir", tmp_path], 1,
+                       "MNIST data directory does not exist"),
+        "train step": (["train", "-3", "--train-dir", tmp_path / "t"], 1, "step 3 needs"),
+        "eval-dense dir": (["eval-dense", "--checkpoint-dir", tmp_path / "nowhere"], 1, "does not exist"),
+        "eval-sparse kind": (["eval-sparse", "--checkpoint-dir", trained / "step_2_2"], 1, "is a dense checkpoint"),
+        "report json": (["report", a_file], 1, "not valid JSON"),
+        "report missing": (["report", "--results-dir", tmp_path / "nowhere"], 1, "results file not found"),
+        "report results-dir": (["report", "--results-dir", a_file], 2, f"'{a_file}' is not a directory"),
+        "merge": (["merge", tmp_path / "merged.json", part, tmp_path / "nowhere.json"], 1, "results file not found"),
+    }
+
+
+CONSOLE_CASES = ["train usage", "train no step", "train data", "train step", "eval-dense dir", "eval-sparse kind",
+                 "report json", "report missing", "report results-dir", "merge"]
+
+
+@pytest.mark.parametrize("case", CONSOLE_CASES)
 def test_the_console_script_prints_one_line(tmp_path, trained, a_file, case):
-    argv, code, what = {
-        "usage": (["train", "-1", "--train-dir", tmp_path, "--max-steps", "-1"], 2, "--max-steps: value '-1'"),
-        "checkpoint": (["eval-sparse", "--checkpoint-dir", trained / "step_2_2"], 1, "is a dense checkpoint"),
-        "data": (["train", "-2", "--train-data-dir", tmp_path / "nowhere", "--train-dir", tmp_path], 1,
-                 "MNIST data directory does not exist"),
-        "results": (["report", a_file], 1, "not valid JSON"),
-    }[case]
-    exit_code, lines, stderr = run([shutil.which("prunebench") or "prunebench", *argv])
-    assert exit_code == code and "Traceback" not in stderr, stderr
-    assert lines[-1].startswith(f"prunebench {argv[0]}: error: ") and what in lines[-1], stderr
-    assert len(lines) == 1 or lines[0].startswith("usage:"), stderr
+    argv, code, what = console_cases(tmp_path, trained, a_file)[case]
+    done = run([prunebench(), *argv])
+    assert done.returncode == code, done.stderr
+    assert done.stdout == "", done.stdout
+    assert what in error_line(done.stderr, argv[0], code), done.stderr
+
+
+@pytest.mark.parametrize("case", [case for case in CONSOLE_CASES if case != "eval-sparse kind"])
+def test_bad_arguments_and_paths_are_refused_before_tensorflow_is_imported(tmp_path, trained, a_file, case):
+    """Checking a path takes a tenth of a second; importing TensorFlow first took three."""
+    argv, code, what = console_cases(tmp_path, trained, a_file)[case]
+    script = ("import sys\nfrom prunebench.cli import main\ntry:\n    code = main(sys.argv[1:])\n"
+              "except SystemExit as stop:\n    code = stop.code\nprint(code, 'tensorflow' in sys.modules)\n")
+    done = run([sys.executable, "-c", script, *argv])
+    assert done.stdout.split() == [str(code), "False"], done.stdout + done.stderr
+    assert what in error_line(done.stderr, argv[0], code), done.stderr
+
+
+def test_a_good_run_writes_nothing_to_stderr(trained, mnist_dir):
+    """TensorFlow's C++ log stays off stderr past the import too (first op, first graph, first checkpoint)."""
+    done = run([prunebench(), "eval-sparse", "--checkpoint-dir", trained / "step_3", "--test-data-dir", mnist_dir,
+                "--max-steps", "1"])
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert "accuracy" in done.stdout
+
+
+@pytest.mark.parametrize("env", [{"PRUNEBENCH_TF_LOG": "1"}, {"TF_CPP_MIN_LOG_LEVEL": "0"}])
+def test_tensorflow_log_shows_when_asked_for_and_the_error_stays_last(trained, env):
+    done = run([prunebench(), "eval-sparse", "--checkpoint-dir", trained / "step_2_2"], **env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.splitlines()[-1].startswith("prunebench eval-sparse: error: "), done.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["eval-dense"], ["eval-sparse"], ["merge"], ["report"]])
+def test_help_is_plain_text(capsys, command):
+    with pytest.raises(SystemExit) as stop:
+        main([*command, "--help"])
+    out, err = capsys.readouterr()
+    assert stop.value.code == 0 and err == ""
+    assert out.startswith(f"usage: prunebench {' '.join(command)}".rstrip()) and "``" not in out, out
+
+
+# pytest's own report of a bad option: the error line, and for an argparse type error its usage line before
+# and the ini file and root directory after.
+PYTEST_USAGE = ("ERROR: usage: ", "  inifile: ", "  rootdir: ")
 
 
 @pytest.mark.parametrize("option, value, what", [
@@ -303,10 +371,13 @@ def test_the_console_script_prints_one_line(tmp_path, trained, a_file, case):
     ("--seeds", "0", "value '0' must be at least 1"),
     ("--pruning-variable-names", "w_fc9", "unknown pruning variable 'w_fc9'"),
     ("--engines", "nope", "unknown engine 'nope'"),
+    ("--results-dir", "pyproject.toml", "'pyproject.toml' is not a directory"),
 ])
 def test_the_suite_refuses_a_bad_option_in_one_line(option, value, what):
-    exit_code, lines, stderr = run([sys.executable, "-m", "pytest", "bench", "--collect-only", "-q",
-                                    "-p", "no:cacheprovider", option, value])
-    assert exit_code in (2, 4) and "Traceback" not in stderr, stderr
-    errors = [line for line in lines if option in line and what in line]
-    assert len(errors) == 1, stderr
+    done = run([sys.executable, "-m", "pytest", "bench", "--collect-only", "-q", "-p", "no:cacheprovider",
+                option, value])
+    assert done.returncode in (2, 4) and "Traceback" not in done.stderr, done.stderr
+    errors = [line for line in done.stderr.splitlines() if option in line and what in line]
+    assert len(errors) == 1, done.stderr
+    others = [line for line in done.stderr.splitlines() if line not in errors]
+    assert all(line.startswith(PYTEST_USAGE) or not line for line in others), done.stderr

@@ -8,10 +8,10 @@ import re
 import numpy as np
 import pytest
 
+from prunebench.errors import DataError, UsageError
 from prunebench.model.engines import ENGINES, tflite_model_bytes
 from prunebench.model.engines.bandwidth import fc1_bytes_read, measure_read_bandwidth
 from prunebench.model.engines.spec import WEIGHT_SHAPES
-from prunebench.errors import DataError, UsageError
 
 SPARSITIES = (0.0, 0.5, 0.9, 0.99)
 BATCHES = (1, 7, 32)

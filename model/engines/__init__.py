@@ -10,7 +10,12 @@ from prunebench.model.engines.hygiene import bound_spinning
 
 bound_spinning()
 
-from typing import Callable, Mapping, Protocol, Sequence  # noqa: E402
+from prunebench.quiet import import_tensorflow  # noqa: E402
+
+import_tensorflow()  # the first import of TensorFlow, here, without its C++ start-up log on stderr
+
+from collections.abc import Callable, Mapping, Sequence  # noqa: E402
+from typing import Protocol  # noqa: E402
 
 import numpy as np  # noqa: E402
 

@@ -6,12 +6,18 @@ kernel; the sparse structure is built at build time, never inside the timed call
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from prunebench.model.engines import tf_graph
-from prunebench.model.engines.spec import DEFAULT_PRUNED, checked_fc1, checked_pruned, checked_weights, require_available
+from prunebench.model.engines.spec import (
+    DEFAULT_PRUNED,
+    checked_fc1,
+    checked_pruned,
+    checked_weights,
+    require_available,
+)
 
 MatMul = Callable[[np.ndarray], np.ndarray]
 

@@ -1,0 +1,48 @@
+"""``--results-dir``: one option (prunebench.options.RESULTS_DIR) for the suite and for ``prunebench report``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from prunebench import paths
+from prunebench.cli import main
+from prunebench.options import RESULTS_DIR, SUITE_OPTIONS, use_results_dir
+from prunebench.results import SCHEMA_VERSION
+
+
+def minimal_results() -> dict:
+    return {"schema_version": SCHEMA_VERSION, "kind": "prunebench-results", "created": "2020-01-01T00:00:00+00:00",
+            "profile": {"name": "quick", "ratios": [], "seeds": [], "variables": []}, "machine": {},
+            "models": [], "claims": [], "phases": {}}
+
+
+def test_the_suite_has_the_option(pytestconfig):
+    assert RESULTS_DIR in SUITE_OPTIONS
+    assert pytestconfig.getoption("results_dir") is None  # registered by the root conftest, not given here
+
+
+def test_use_results_dir_points_paths_there_as_an_absolute_path(monkeypatch, tmp_path):
+    monkeypatch.delenv("PRUNEBENCH_RESULTS", raising=False)  # restored after the test
+    default = paths.results_dir()
+    use_results_dir(None)
+    assert paths.results_dir() == default
+    monkeypatch.chdir(tmp_path)
+    use_results_dir(Path("out"))
+    assert os.environ["PRUNEBENCH_RESULTS"] == str(tmp_path / "out")
+    assert paths.results_dir() == tmp_path / "out"
+
+
+def test_report_reads_and_writes_in_the_results_dir(capsys, tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps(minimal_results()))
+    assert main(["report", "--results-dir", str(tmp_path)]) == 0
+    assert (tmp_path / "report.md").is_file()
+    assert str(tmp_path / "report.md") in capsys.readouterr().out
+
+
+def test_report_defaults_to_prunebench_results(monkeypatch, capsys, tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps(minimal_results()))
+    monkeypatch.setenv("PRUNEBENCH_RESULTS", str(tmp_path))
+    assert main(["report"]) == 0
+    assert (tmp_path / "report.md").is_file()
