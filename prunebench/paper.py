@@ -49,6 +49,11 @@ CLAIM_STATEMENTS = {
 }
 
 
+# The same claims in a few words, for tables that must fit a screen.
+CLAIM_SHORT = {"a": "size falls as the ratio rises", "b": "accuracy does not change with the ratio",
+               "c": "prediction time does not change with the ratio", "d": "compression only from 50%"}
+
+
 def paper_zero_count(ratio: float, total: int) -> int:
     """Weights the paper zeroed: floor(ratio·n) + 1, one more than the exact share.
 

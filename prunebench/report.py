@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 from prunebench import atomic  # noqa: E402
 from prunebench.claims import RANGE_TITLES, RANGES, baseline_step_1, onset  # noqa: E402
 from prunebench.keys import TimingKey  # noqa: E402
-from prunebench.paper import FC_TOTALS, MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS, paper_row  # noqa: E402
+from prunebench.paper import CLAIM_SHORT, FC_TOTALS, MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS, paper_row  # noqa: E402
 
 # The paper's two networks at its evaluation batch size: its dense and its sparse prediction time.
 PAPER_TIME_KEYS = tuple(str(TimingKey(engine, "cpu", "network", 32)) for engine in ("tf-dense", "tf-sparse"))
@@ -270,7 +270,7 @@ def summary_section(results: dict) -> str:
             main = paper or beyond
             if main is None:
                 continue
-            rows.append([f"({claim_id}) {main['statement']}", f"`{subject}`", verdict_text(paper), verdict_text(beyond),
+            rows.append([f"({claim_id}) {CLAIM_SHORT[claim_id]}", f"`{subject}`", verdict_text(paper), verdict_text(beyond),
                          effect_text(main), margin_text(main), main.get("basis", "")])
     counts = []
     for claim_id in SUMMARY_SUBJECTS:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from prunebench.claims import (
-    absence_verdict, association_verdict, claim_subjects, evaluate_claims, format_claim_failure,
-    load_expectations, medians_by_ratio, onset, spearman, threshold_verdict,
+    association_verdict, claim_subjects, evaluate_claims, expectation_for, format_claim_failure,
+    load_expectations, machine_class, medians_by_ratio, onset, range_of, spearman, threshold_verdict,
 )
 from prunebench.errors import DataError
 from prunebench.paper import ORIGINAL_SIZE_MIB
@@ -33,37 +33,22 @@ def test_association_refuted_when_size_rises():
     assert _verdict(association_verdict, PAPER_RATIOS, PAPER_SIZES_MIB[::-1]) == "refuted"
 
 
-def test_any_claim_inconclusive_with_four_points():
+def test_association_judges_few_ratios_by_their_medians():
     verdict, basis = association_verdict(*[spearman(PAPER_RATIOS[:4], PAPER_SIZES_MIB[:4])[key]
                                             for key in ("rho", "p", "n")])
-    assert verdict == "inconclusive" and "n too small" in basis
-    assert _verdict(absence_verdict, PAPER_RATIOS[:4], PAPER_SIZES_MIB[:4]) == "inconclusive"
+    assert verdict == "inconclusive" and "n too small" in basis  # no medians given
+    falling = medians_by_ratio([0.95, 0.98, 0.99], [3.0, 2.0, 1.0])
+    assert association_verdict(None, None, 3, falling)[0] == "supported"
+    flat = medians_by_ratio([0.95, 0.98, 0.99], [2.0, 2.0, 2.0])
+    assert association_verdict(None, None, 3, flat)[0] == "refuted"
+    mixed = medians_by_ratio([0.95, 0.98, 0.99], [2.0, 1.0, 3.0])
+    assert association_verdict(None, None, 3, mixed)[0] == "inconclusive"
 
 
-def test_absence_supported_for_unrelated_accuracy_with_twelve_points():
-    accuracy = np.random.default_rng(1).normal(0.99, 0.001, size=12)
-    correlation = spearman(TWELVE_RATIOS, accuracy)
-    assert correlation["p"] >= 0.05  # the premise of this case
-    assert absence_verdict(correlation["rho"], correlation["p"], 12)[0] == "supported"
-
-
-def test_absence_refuted_for_monotone_accuracy_with_twelve_points():
-    accuracy = 0.99 - 0.01 * TWELVE_RATIOS + np.linspace(0, 1e-4, 12)
-    assert _verdict(absence_verdict, TWELVE_RATIOS, accuracy) == "refuted"
-
-
-def test_absence_inconclusive_below_ten_points_even_without_correlation():
-    verdict, basis = absence_verdict(0.1, 0.8, 6)
-    assert verdict == "inconclusive" and "too small to exclude" in basis
-
-
-def test_constant_measure_does_not_move_with_the_ratio():
-    """A dense format's size never changes: that refutes (a) and, with enough points, supports (b)/(c)."""
+def test_constant_measure_refutes_size_falling():
     correlation = spearman(TWELVE_RATIOS, np.ones(12))
     assert correlation["rho"] is None and correlation["ci"] is None
     assert association_verdict(correlation["rho"], correlation["p"], 12)[0] == "refuted"
-    assert absence_verdict(correlation["rho"], correlation["p"], 12)[0] == "supported"
-    assert absence_verdict(correlation["rho"], correlation["p"], 6)[0] == "inconclusive"
 
 
 def test_bootstrap_ci_contains_rho():
@@ -75,19 +60,21 @@ def test_bootstrap_ci_contains_rho():
 
 def test_threshold_supported_on_paper_sizes():
     medians = medians_by_ratio(PAPER_RATIOS, PAPER_SIZES_MIB)
-    assert threshold_verdict(medians, ORIGINAL_SIZE_MIB, 6)[0] == "supported"
+    assert threshold_verdict(medians, ORIGINAL_SIZE_MIB)[0] == "supported"
     assert onset(list(medians), [size < ORIGINAL_SIZE_MIB for size in medians.values()]) == 0.5
 
 
 def test_threshold_refuted_when_every_size_is_below_reference():
     medians = medians_by_ratio(PAPER_RATIOS, [size / 10 for size in PAPER_SIZES_MIB])
-    verdict, basis = threshold_verdict(medians, ORIGINAL_SIZE_MIB, 6)
+    verdict, basis = threshold_verdict(medians, ORIGINAL_SIZE_MIB)
     assert verdict == "refuted" and "already smaller" in basis
 
 
 def test_threshold_inconclusive_without_ratios_below_half():
     medians = medians_by_ratio(PAPER_RATIOS[2:] * 2, PAPER_SIZES_MIB[2:] * 2)
-    assert threshold_verdict(medians, ORIGINAL_SIZE_MIB, 8)[0] == "inconclusive"
+    assert threshold_verdict(medians, ORIGINAL_SIZE_MIB)[0] == "inconclusive"
+    # beyond the paper every ratio is above one half: that side alone is judged
+    assert threshold_verdict(medians, ORIGINAL_SIZE_MIB, both_sides=False)[0] == "supported"
 
 
 def test_medians_by_ratio_takes_median_over_seeds():
@@ -99,45 +86,91 @@ def test_onset_requires_every_later_ratio():
     assert onset([0.1, 0.3, 0.5], [True, True, False]) is None
 
 
-def test_evaluate_claims_covers_subjects_and_fills_expectations():
+def test_evaluate_claims_judges_each_range_and_fills_expectations():
     results = fabricate_results()
-    expectations = {"a:*": {"verdict": "supported", "reason": "sizes fall"},
-                    "a:size:csr": {"verdict": "refuted", "reason": "specific entry wins"}}
+    expectations = {"claims": {"a:*": {"verdict": "supported", "reason": "sizes fall"},
+                               "a:size:csr": {"verdict": "refuted", "reason": "specific entry wins"},
+                               "b@beyond:accuracy:dense": {"verdict": "refuted", "reason": "range entry"}}}
     claims = evaluate_claims(results, expectations)
-    by_key = {f"{claim['id']}:{claim['subject']}": claim for claim in claims}
-    assert [(claim["id"], claim["subject"]) for claim in claims] == claim_subjects(results)
-    assert {"a:size:step_3", "d:size:step_3", "a:size:csr", "b:accuracy:dense",
-            "c:time:tf-sparse/cpu/network/batch=32"} <= set(by_key)
-    assert not any(key.startswith("c:time:") and "/fc1/" in key for key in by_key)
-    assert by_key["a:size:step_3"]["verdict"] == "supported"
-    assert by_key["a:size:step_3"]["expected"] == "supported"
-    assert by_key["a:size:csr"]["reason"] == "specific entry wins"
-    assert by_key["b:accuracy:dense"]["expected"] is None
-    assert by_key["d:size:step_3"]["verdict"] == "supported"
-    assert by_key["d:size:step_3"]["break_even"] == 0.5
-    assert 0.0 not in by_key["a:size:step_3"]["x"]  # the baseline is not a point
-    assert by_key["a:size:step_3"]["n"] == 14
+    by_key = {(claim["id"], claim["range"], claim["subject"]): claim for claim in claims}
+    assert [(claim["id"], claim["range"], claim["subject"]) for claim in claims] == claim_subjects(results)
+    assert {("a", "paper", "size:step_3"), ("a", "beyond", "size:step_3"), ("b", "paper", "accuracy:dense"),
+            ("c", "paper", "time:tf-sparse/cpu/network/batch=32")} <= set(by_key)
+    assert not any("/fc1/" in subject for _, _, subject in by_key)
+    paper_size = by_key[("a", "paper", "size:step_3")]
+    assert paper_size["verdict"] == "supported" and paper_size["expected"] == "supported"
+    assert 0.0 not in paper_size["x"] and 0.95 not in paper_size["x"] and paper_size["n"] == 12
+    assert by_key[("a", "paper", "size:csr")]["reason"] == "specific entry wins"
+    assert by_key[("d", "paper", "size:step_3")]["break_even"] == 0.5
+    # (b): the fabricated models lose at most 9 of 2,000 images up to 90%, and 200 at 95%
+    accuracy = by_key[("b", "paper", "accuracy:dense")]
+    assert accuracy["verdict"] == "supported" and accuracy["margin"] == 0.01, accuracy["basis"]
+    assert accuracy["expected"] is None
+    beyond = by_key[("b", "beyond", "accuracy:dense")]
+    assert beyond["verdict"] == "refuted" and beyond["expected"] == "refuted"
+    assert beyond["effect"] == pytest.approx(-0.1, abs=0.01)
+    # (c): tf-dense is flat, the sparse engines track the kept fraction
+    dense = by_key[("c", "paper", "time:tf-dense/cpu/network/batch=32")]
+    assert dense["verdict"] == "supported", dense["basis"]
+    assert by_key[("c", "paper", "time:tf-sparse/cpu/network/batch=32")]["verdict"] == "refuted"
+    assert not dense["gated"] and dense["machine_class"] == "test cpu / no GPU"
+
+
+def test_schema_1_results_leave_the_equivalence_claims_inconclusive_with_the_reason():
+    results = fabricate_results()
+    for model in results["models"]:
+        del model["correct"]
+        for timing in model["timings"].values():
+            del timing["samples_s"]
+    by_key = {(c["id"], c["range"], c["subject"]): c for c in evaluate_claims(results, {})}
+    accuracy = by_key[("b", "paper", "accuracy:dense")]
+    assert accuracy["verdict"] == "inconclusive" and "per-image correctness" in accuracy["basis"]
+    timing = by_key[("c", "paper", "time:tf-dense/cpu/network/batch=32")]
+    assert timing["verdict"] == "inconclusive" and "raw timing rounds" in timing["basis"]
+
+
+def test_time_expectations_gate_only_their_machine_class():
+    expectations = {"claims": {"c:*": {"verdict": "supported"}},
+                    "machines": {"AMD EPYC / no GPU": {"c:time:x": {"verdict": "refuted"}, "c:*": {"verdict": "supported"}}}}
+    assert expectation_for(expectations, "c", "paper", "time:x", "AMD EPYC / no GPU") == ({"verdict": "refuted"}, True)
+    assert expectation_for(expectations, "c", "paper", "time:y", "AMD EPYC / no GPU")[0]["verdict"] == "supported"
+    assert expectation_for(expectations, "c", "paper", "time:x", "Intel Xeon / no GPU") == ({}, False)
+    assert expectation_for(expectations, "a", "beyond", "size:x", "Intel Xeon / no GPU") == ({}, True)
+    assert machine_class({"cpu": "AMD EPYC", "gpus": ["GPU:0"]}) == "AMD EPYC / GPU:0"
+    assert range_of(0.9) == "paper" and range_of(0.95) == "beyond"
 
 
 def test_format_claim_failure_shows_statistics_and_data():
-    claim = evaluate_claims(fabricate_results(), {"d:*": {"verdict": "refuted", "reason": "why not"}})
-    message = format_claim_failure(next(c for c in claim if c["id"] == "d"))
+    claims = evaluate_claims(fabricate_results(), {"claims": {"d:*": {"verdict": "refuted", "reason": "why not"}}})
+    message = format_claim_failure(next(c for c in claims if c["id"] == "d" and c["range"] == "paper"))
     assert "expected refuted, measured supported" in message
-    assert "rho = " in message and "n = 14" in message and "break-even ratio = 0.5" in message
-    assert "\n    0.1\t" in message and message.count("\n") > 14
+    assert "rho = " in message and "n = 12" in message and "break-even ratio = 0.5" in message
+    assert "\n    0.1\t" in message and message.count("\n") > 12
+    accuracy = next(c for c in claims if c["id"] == "b" and c["range"] == "paper")
+    assert "margin = 0.01" in format_claim_failure(accuracy) and "ratio 0.9: effect" in format_claim_failure(accuracy)
 
 
 def test_load_expectations_accepts_valid_and_rejects_bad(tmp_path):
     path = tmp_path / "expectations.json"
-    path.write_text(json.dumps({"a:*": {"verdict": "supported", "reason": "r"}}))
-    assert load_expectations(path)["a:*"]["verdict"] == "supported"
-    for bad, message in [("{", "cannot read"), ('{"x:y": {"verdict": "supported"}}', "is not '<a|b|c|d>"),
-                         ('{"a:*": {"verdict": "maybe"}}', "needs a 'verdict'")]:
+    path.write_text(json.dumps({"claims": {"a@beyond:*": {"verdict": "supported", "reason": "r"}},
+                                "machines": {"cpu / no GPU": {"c:*": {"verdict": "refuted"}}}}))
+    assert load_expectations(path)["claims"]["a@beyond:*"]["verdict"] == "supported"
+    for bad, message in [("{", "cannot read"), ('{"claims": {"x:y": {"verdict": "supported"}}}', "is not '<a|b|c|d>"),
+                         ('{"claims": {"a:*": {"verdict": "maybe"}}}', "needs a 'verdict'"),
+                         ('{"a:*": {"verdict": "supported"}}', "with 'claims' and 'machines'"),
+                         ('{"machines": {"m": {"c@later:*": {"verdict": "refuted"}}}}', "is not '<a|b|c|d>")]:
         path.write_text(bad)
         with pytest.raises(DataError, match=message):
             load_expectations(path)
     with pytest.raises(DataError, match="not found"):
         load_expectations(tmp_path / "absent.json")
+
+
+def test_shipped_expectations_load():
+    from prunebench import paths
+
+    for profile in ("quick", "paper"):
+        assert load_expectations(paths.expectations_file(profile))["claims"]
 
 
 def test_holm_adjustment_controls_the_family_of_subjects():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +17,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _with_claims(results: dict) -> dict:
-    results["claims"] = evaluate_claims(results, {"a:*": {"verdict": "supported", "reason": "paper §5.7"}})
+    results["claims"] = evaluate_claims(results, {"claims": {"a:*": {"verdict": "supported", "reason": "paper §5.7"}}})
     return results
 
 
@@ -50,10 +52,30 @@ def test_markdown_shows_published_values_beside_measured(full_report):
 def test_markdown_has_conclusions_formats_engines_and_bandwidth(full_report):
     out_dir, _ = full_report
     text = (out_dir / "report.md").read_text()
-    assert "| (a) The pruning ratio is positively correlated" in text and "paper §5.7" in text
+    assert "| (a) | the paper's ratios (10-90%) | `size:step_3` | **supported**" in text and "paper §5.7" in text
     assert "| step_3 checkpoint | 90% | 50% |" in text  # break-even vs dense weights and vs step_1
     assert "Crossover vs best dense engine: numpy-csr: 70%; tf-sparse: 70%" in text
     assert "| 10% | tf-sparse | 32 | 5000000 |" in text
+
+
+def test_markdown_opens_with_the_summary(full_report):
+    out_dir, _ = full_report
+    text = (out_dir / "report.md").read_text()
+    summary = text[:text.index("## The run")]
+    assert summary.startswith("# prunebench report") and "Margins: accuracy ±1 pt, time ±10%." in summary
+    assert "| (b) accuracy does not change with the ratio | `accuracy:dense` | **supported** | **refuted** |" in summary
+    assert "| (c) prediction time does not change with the ratio | `time:tf-sparse/cpu/network/batch=32` |" in summary
+    assert "pt [" in summary and "x [" in summary  # effects with their intervals
+    assert "(not gated: no expectation for this machine class)" in summary
+
+
+def test_schema_1_results_are_rejudged_with_a_note(tmp_path):
+    results = json.loads((Path(__file__).parents[1] / "docs" / "paper-run" / "results.json").read_text())
+    if results["schema_version"] != 1:
+        pytest.skip("the committed paper run is no longer schema 1")
+    text = write_report(results, tmp_path)[0].read_text()
+    assert "these results are schema 1" in text
+    assert "| (a) size falls as the ratio rises | `size:step_3` | **supported** | **supported** |" in text
 
 
 def test_report_survives_missing_timings_and_claims(tmp_path):
