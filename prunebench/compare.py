@@ -264,6 +264,8 @@ def model_measures(model: dict) -> dict[str, dict[str, Any]]:
     if model.get("entropy_bound") is not None:
         weights.update(_flatten("entropy_bound", model["entropy_bound"]))
     accuracy = _flatten("accuracy", model.get("accuracy") or {})
+    for name, text in sorted((model.get("correct") or {}).items()):  # newer schema: per-image correctness
+        accuracy[f"correct.{name}"] = text
     return {"structure": structure, "weights": weights, "accuracy": accuracy}
 
 
@@ -296,6 +298,10 @@ def compare_compression(base: dict, new: dict, tolerance_images: int = 0) -> dic
                     moved = accuracy_images(old, now, images)
                     if moved > tolerance_images:
                         changes.append({**item, "images": moved})
+                elif measure.startswith("correct.") and isinstance(old, str) and isinstance(now, str):
+                    flipped, right = _flipped_images(old, now)
+                    if flipped > tolerance_images:  # right or wrong on other images, whatever the accuracy
+                        changes.append({**item, "base": right[0], "new": right[1], "images": flipped})
                 elif old != now:
                     changes.append(item)
     base_fc1 = {_ratio(entry["ratio"]): entry for entry in base.get("fc1") or []}
@@ -322,6 +328,23 @@ def compare_compression(base: dict, new: dict, tolerance_images: int = 0) -> dic
             "accuracy_tolerance_images": tolerance_images, "eval_images": images, "notes": notes}
 
 
+def _flipped_images(old: str, new: str) -> tuple[int, tuple[int, int]]:
+    """Images whose correctness differs between two per-image bit vectors (base64 of packed bits), and the
+    count of correct images in each; a string that is not such a vector counts as all different."""
+    import base64
+    import binascii
+
+    import numpy as np
+
+    try:
+        a, b = (np.frombuffer(base64.b64decode(text, validate=True), dtype=np.uint8) for text in (old, new))
+    except (binascii.Error, ValueError):
+        return (0 if old == new else 1), (-1, -1)
+    if len(a) != len(b):
+        return max(len(a), len(b)) * 8, (int(np.unpackbits(a).sum()), int(np.unpackbits(b).sum()))
+    return (int(np.unpackbits(a ^ b).sum()), (int(np.unpackbits(a).sum()), int(np.unpackbits(b).sum())))
+
+
 def compression_line(item: dict) -> str:
     where = f"ratio={item['ratio']:g}" + (f" seed={item['seed']}" if item["seed"] is not None else "")
     if item["measure"].startswith("fc1."):
@@ -343,9 +366,12 @@ def claim_key(claim: dict) -> tuple[str, str, str | None]:
 
 
 def _claim_side(claim: dict) -> dict:
-    effect = claim.get("effect", claim.get("rho"))
-    return {"verdict": claim["verdict"], "effect": effect, "rho": claim.get("rho"), "ci": claim.get("ci"),
-            "p": claim.get("p_holm", claim.get("p")), "margin": claim.get("margin"), "n": claim.get("n")}
+    """Schema 1: rho and its bootstrap ci. Newer: equivalence claims add effect, its interval and margin."""
+    equivalence = claim.get("effect") is not None
+    return {"verdict": claim["verdict"], "effect": claim["effect"] if equivalence else claim.get("rho"),
+            "interval": (claim.get("interval") or claim.get("ci")) if equivalence else claim.get("ci"),
+            "rho": claim.get("rho"), "ci": claim.get("ci"), "p": claim.get("p_holm", claim.get("p")),
+            "margin": claim.get("margin"), "n": claim.get("n")}
 
 
 def compare_claims(base: dict, new: dict) -> dict:
@@ -372,9 +398,13 @@ def _claim_name(claim_id: str, subject: str, claim_range: str | None) -> str:
 
 
 def _effect(side: dict) -> str:
-    effect = "n/a" if side["effect"] is None else f"{side['effect']:.3g}"
-    ci = side["ci"]
-    return effect + (f" [{ci[0]:.3g}, {ci[1]:.3g}]" if isinstance(ci, list) and len(ci) == 2 and None not in ci else "")
+    effect = "n/a" if not _is_number(side["effect"]) else f"{side['effect']:.3g}"
+    ci = side["interval"]
+    if isinstance(ci, list) and len(ci) == 2 and all(map(_is_number, ci)):
+        effect += f" [{ci[0]:.3g}, {ci[1]:.3g}]"
+    if _is_number(side.get("margin")):
+        effect += f" margin {side['margin']:.3g}"
+    return effect
 
 
 def claim_line(item: dict) -> str:
@@ -408,7 +438,10 @@ def compare_times(base: dict, new: dict, base_rounds: dict, new_rounds: dict, *,
             missing = " and ".join(side for side, rounds in (("base", old), ("new", now)) if not rounds)
             row["note"] = f"no raw rounds in {missing}: time not judged"
         rows.append(row)
-    adjusted = holm([row["p"] for row in rows]) if p_adjust == "holm" else [row["p"] for row in rows]
+    # Benchmarks whose rounds cannot reach alpha at all stay out of Holm's family (Tarone): they can never
+    # be flagged, and counting them would only make the others' threshold stricter.
+    testable = [None if "cannot reach" in row.get("note", "") else row["p"] for row in rows]
+    adjusted = holm(testable) if p_adjust == "holm" else testable
     for row, p in zip(rows, adjusted, strict=True):
         row["p_adjusted"] = p
         row["verdict"] = ("not judged" if row["p"] is None and "no raw rounds" in row.get("note", "")

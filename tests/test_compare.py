@@ -175,19 +175,19 @@ def test_flipped_verdict_fails_and_names_the_claim(tmp_path, fabricated, capsys)
 def test_claims_match_by_range_in_a_newer_schema(tmp_path, fabricated, capsys):
     base = copy.deepcopy(fabricated)
     base["schema_version"] = 2
-    base["claims"] = [dict(claim, range=r, effect=claim["rho"], margin=0.1) for claim in base["claims"]
-                      for r in ("paper", "beyond")]
+    base["claims"] = [dict(claim, range=r) for claim in base["claims"] for r in ("paper", "beyond")]
+    base["claims"][3].update(effect=1.02, interval=[0.97, 1.06], margin=0.1)  # an equivalence claim (c)
     new = copy.deepcopy(base)
-    new["claims"][3]["verdict"] = "refuted"   # claim c, range beyond
+    new["claims"][3].update(verdict="refuted", effect=1.3, interval=[1.2, 1.4])  # claim c, range beyond
     assert main(["compare", *_pair(tmp_path, base, new)]) == 1
     assert _failing(capsys.readouterr().out, "claims") == [
         "claims: (c) time:tf-dense/cpu/network/batch=32 [beyond] supported -> refuted "
-        "(effect 0.1 [-0.4, 0.6] -> 0.1 [-0.4, 0.6])"]
+        "(effect 1.02 [0.97, 1.06] margin 0.1 -> 1.3 [1.2, 1.4] margin 0.1)"]
 
 
 def test_accuracy_tolerance_is_in_images_and_needs_the_same_settings(tmp_path, fabricated, capsys):
     new = copy.deepcopy(fabricated)
-    new["models"][2]["accuracy"]["dense"] += 1e-4  # one image of 10,000
+    new["models"][2]["accuracy"]["dense"] += 1 / fabricated["profile"].get("eval_images", 10_000)  # one image
     assert main(["compare", *_pair(tmp_path, fabricated, new)]) == 1
     assert "(1 images)" in _failing(capsys.readouterr().out, "compression")[0]
     assert main(["compare", *_pair(tmp_path, fabricated, new), "--accuracy-tolerance", "1"]) == 0
@@ -224,6 +224,9 @@ def test_injected_slowdown_in_raw_rounds_is_flagged_slower(tmp_path, fabricated,
 
 
 def test_no_raw_rounds_means_time_not_judged(tmp_path, fabricated, capsys):
+    for entry in fabricated["models"] + fabricated["fc1"]:
+        for timing in entry["timings"].values():
+            timing.pop("samples_s", None)  # schema 1: medians only, and no pytest-benchmark JSON
     slow = copy.deepcopy(fabricated)
     for model in slow["models"]:
         for timing in model["timings"].values():
@@ -392,3 +395,43 @@ def test_paper_results_across_machines_compare_only_what_carries_over(tmp_path, 
     assert all(row["change"] == pytest.approx(1.0) for row in report["speedups"]["rows"])
     assert all(not row["changed"] for row in report["crossovers"]) and len(report["crossovers"]) == 15
     assert not list(output.parent.glob("*.tmp-*"))
+
+
+def test_benchmark_json_of_another_run_is_not_mixed_in(tmp_path, capsys):
+    path = _paper_copy(tmp_path, with_benchmarks=True)
+    benchmarks = path.parent / json.loads(path.read_text())["benchmark_json"]
+    document = json.loads(benchmarks.read_text())
+    for bench in document["benchmarks"]:
+        bench["stats"]["data"] = [x * 1.01 for x in bench["stats"]["data"]]
+    benchmarks.write_text(json.dumps(document))
+    assert main(["compare", str(path), str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "336 ignored: their median is not the one the results recorded" in out and "not judged 336" in out
+
+
+def test_bad_options_are_one_line(tmp_path, fabricated, capsys):
+    base, new = _pair(tmp_path, fabricated, fabricated)
+    assert main(["compare", "--save", "a/b", base]) == 2
+    assert "a baseline name is letters" in capsys.readouterr().err
+    assert main(["compare", base, new, "--output", str(tmp_path)]) == 1
+    assert "is a directory" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        main(["compare", base, new, "--fail-on", "speed"])
+    assert stop.value.code == 2 and "unknown speed" in capsys.readouterr().err
+
+
+def test_per_image_correctness_of_a_newer_schema_is_compared(tmp_path, fabricated, capsys):
+    import base64
+
+    base = copy.deepcopy(fabricated)
+    bits = bytearray(8)
+    bits[0] = 0b11110000
+    base["models"][1]["correct"] = {"dense": base64.b64encode(bytes(bits)).decode()}
+    new = copy.deepcopy(base)
+    bits[0] = 0b11101000   # same accuracy, two images swapped right and wrong
+    new["models"][1]["correct"] = {"dense": base64.b64encode(bytes(bits)).decode()}
+    assert main(["compare", *_pair(tmp_path, base, new)]) == 1
+    ratio, seed = base["models"][1]["ratio"], base["models"][1]["seed"]
+    assert _failing(capsys.readouterr().out, "compression") == [
+        f"compression: ratio={ratio:g} seed={seed} correct.dense 4 -> 4 (2 images)"]
+    assert main(["compare", *_pair(tmp_path, base, new), "--accuracy-tolerance", "2"]) == 0
