@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import keras
 import numpy as np
@@ -83,10 +84,27 @@ class _Progress(keras.callbacks.Callback):
         self.bar.close()
 
 
-def train(model: keras.Model, data: Mnist, steps: int, batch_size: int, seed: int, label: str = "train") -> TrainStats:
-    """Run exactly ``steps`` optimizer steps on a compiled model (its optimizer state carries on)."""
+class _StepReport(keras.callbacks.Callback):
+    """Calls ``on_step(done, total)`` after every optimizer step (the suite's build progress line)."""
+
+    def __init__(self, steps: int, on_step: Callable[[int, int], None]):
+        super().__init__()
+        self.steps, self.on_step = steps, on_step
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_step(batch + 1, self.steps)
+
+
+def train(model: keras.Model, data: Mnist, steps: int, batch_size: int, seed: int, label: str = "train",
+          on_step: Callable[[int, int], None] | None = None) -> TrainStats:
+    """Run exactly ``steps`` optimizer steps on a compiled model (its optimizer state carries on).
+
+    ``on_step(done, total)``, if given, is called after each step.
+    """
     dataset = training_dataset(data, batch_size, seed)
     callbacks = [_Progress(steps, label)] if sys.stderr.isatty() else []
+    if on_step is not None:
+        callbacks.append(_StepReport(steps, on_step))
     start = time.perf_counter()
     history = model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=callbacks,
                         shuffle=False)  # the dataset shuffles itself, seeded

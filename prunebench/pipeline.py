@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -35,20 +36,23 @@ class PruneOutcome:
     retrain: TrainStats
 
 
-def train_baseline(data: Mnist, settings: Settings, step_1: Path) -> TrainStats:
-    """Step 1: train the CNN from scratch and save weights plus Adam state."""
+def train_baseline(data: Mnist, settings: Settings, step_1: Path,
+                   on_step: Callable[[int, int], None] | None = None) -> TrainStats:
+    """Step 1: train the CNN from scratch and save weights plus Adam state (``on_step``: see ``train``)."""
     seed_everything(settings.seed, settings.deterministic)
     model = build_cnn(settings.seed)
     compile_for_training(model)
-    stats = train(model, data, settings.max_steps, settings.batch_size, settings.seed, label="step 1: train")
+    stats = train(model, data, settings.max_steps, settings.batch_size, settings.seed, label="step 1: train",
+                  on_step=on_step)
     save_dense(model, step_1, seed=settings.seed, steps=settings.max_steps, batch_size=settings.batch_size,
                steps_per_second=stats.steps_per_second)
     return stats
 
 
 def prune_and_retrain(data: Mnist, settings: Settings, ratio: float, step_1: Path, step_2_1: Path,
-                      step_2_2: Path, variables_dir: Path | None = None) -> PruneOutcome:
-    """Step 2: magnitude-prune the named variables, then retrain with the zeros held."""
+                      step_2_2: Path, variables_dir: Path | None = None,
+                      on_step: Callable[[int, int], None] | None = None) -> PruneOutcome:
+    """Step 2: magnitude-prune the named variables, then retrain with the zeros held (``on_step``: see ``train``)."""
     seed_everything(settings.seed + 1, settings.deterministic)
     model = build_cnn(settings.seed)
     compile_for_training(model)
@@ -62,7 +66,7 @@ def prune_and_retrain(data: Mnist, settings: Settings, ratio: float, step_1: Pat
     save_dense(model, step_2_1, **fields)
     hold_pruned_at_zero(model, masks)
     stats = train(model, data, settings.retrain_steps, settings.batch_size, settings.seed + 1,
-                  label=f"step 2: retrain {ratio:.0%}")
+                  label=f"step 2: retrain {ratio:.0%}", on_step=on_step)
     save_dense(model, step_2_2, retrain_steps=settings.retrain_steps, **fields)
     if variables_dir is not None:
         dump_variables(get_weights(model), reports, Path(variables_dir))
