@@ -504,12 +504,20 @@ def crossovers(results: dict, ratios: set[float]) -> dict[tuple[str, str, str], 
             engine, device, _, batch = key.split("/")
             table.setdefault((device, batch), {}).setdefault(engine, {})[ratio] = float(timing["median_s"])
     found = {}
+    recorded = results.get("engines") if isinstance(results.get("engines"), dict) else {}
+
+    def is_sparse(engine: str) -> bool:
+        """As the run recorded it (newer schema); schema 1 did not, and the registry (which imports TensorFlow,
+        seconds) agrees with the engines' names: the dense ones say "dense"."""
+        entry = recorded.get(engine)
+        return bool(entry["sparse"]) if isinstance(entry, dict) and "sparse" in entry else "dense" not in engine
+
     for (device, batch), engines in table.items():
-        dense = [times for engine, times in engines.items() if "dense" in engine]
+        dense = [times for engine, times in engines.items() if not is_sparse(engine)]
         ordered = sorted(ratios)
         best = [min((times[r] for times in dense if r in times), default=None) for r in ordered]
         for engine, times in engines.items():
-            if "dense" not in engine:
+            if is_sparse(engine):
                 found[(device, batch.removeprefix("batch="), engine)] = crossover(ordered, [times.get(r) for r in ordered], best)
     return found
 
