@@ -1,11 +1,11 @@
-"""Training as the TensorFlow tutorial the paper follows: Adam, learning rate 1e-4, fixed steps at a batch size."""
+"""Training as the TensorFlow tutorial the paper follows: Adam at its learning rate (model/constants.py), fixed steps at a batch size."""
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import keras
 import numpy as np

@@ -8,12 +8,14 @@ Each step reads only the previous step's directory, so any subset can run on its
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+from prunebench import atomic
+from prunebench.errors import DataError
 from prunebench.model.checkpoint import adam_slots, directory_bytes, restore_dense, save_dense
 from prunebench.model.cnn import build_cnn, get_weights, set_weights
 from prunebench.model.data import Mnist
@@ -22,8 +24,6 @@ from prunebench.prune.api import prune_weights
 from prunebench.prune.keras_glue import hold_pruned_at_zero
 from prunebench.prune.masks import MaskReport
 from prunebench.prune.paper_format import sparsify
-from prunebench import atomic
-from prunebench.errors import DataError
 from prunebench.spec import Settings
 
 STEP_DIRS = ("step_1", "step_2_1", "step_2_2", "step_3")
