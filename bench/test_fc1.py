@@ -20,8 +20,9 @@ from prunebench.suite import DEVICES, FC1_RATIOS
 @pytest.fixture(scope="session")
 def fc1_inputs(builder):
     """The baseline's activations entering FC1 (flattened conv features) for the evaluation images."""
-    from prunebench.model.cnn import build_cnn, set_weights
     import keras
+
+    from prunebench.model.cnn import build_cnn, set_weights
 
     baseline = builder.get(ModelSpec(0.0, 0))
     model = build_cnn()

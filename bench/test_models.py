@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from prunebench.paper import MIB, PAPER_RATIOS
 from prunebench.prune.policy import DEFAULT_PRUNED
 from prunebench.prune.ratio import prune_count
-from prunebench.paper import MIB, PAPER_RATIOS
 
 # The suite's baselines must have learned, not merely run: far above the 10% of chance even in CI's
 # short quick profile (600 steps reach about 97%); the paper profile's 10,000 steps reach about 99%.

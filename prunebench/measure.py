@@ -15,16 +15,16 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from prunebench import atomic
+from prunebench.cache import ModelCache, code_version
 from prunebench.model.checkpoint import directory_bytes, load_dense
 from prunebench.model.data import Mnist, to_inputs
 from prunebench.model.engines import ENGINES, tflite_model_bytes
-from prunebench.prune.formats import FORMATS, size_table
-from prunebench.prune.paper_format import load_sparse
-from prunebench import atomic
-from prunebench.results import encode_correct
-from prunebench.cache import ModelCache, code_version
 from prunebench.pipeline import Settings, prune_and_retrain, sparsify_step, train_baseline
 from prunebench.progress import NoProgress
+from prunebench.prune.formats import FORMATS, size_table
+from prunebench.prune.paper_format import load_sparse
+from prunebench.results import encode_correct
 from prunebench.spec import ModelSpec
 
 MEASUREMENTS = "measurements.json"

@@ -12,13 +12,12 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from prunebench.prune.policy import DEFAULT_PRUNED
 from prunebench.errors import UsageError
-from prunebench.spec import ModelSpec
-from prunebench.options import PROFILES
-from prunebench.spec import Settings
-
 from prunebench.model.constants import DEVICES, LEARNING_RATE  # noqa: F401  (bench/ imports DEVICES from here)
+from prunebench.options import PROFILES
+from prunebench.prune.policy import DEFAULT_PRUNED
+from prunebench.spec import ModelSpec, Settings
+
 # FC1 alone, on the baseline's w_fc1 pruned by magnitude at these ratios (issue: where sparse pays off).
 FC1_RATIOS = (0.0, 0.5, 0.7, 0.9, 0.95, 0.99)
 # Whole-network engines per profile: the paper's two networks in CI, every engine for the paper profile.
@@ -42,7 +41,7 @@ class SuiteConfig:
     time_margin: float
 
     @classmethod
-    def from_options(cls, get, available_engines: tuple[str, ...]) -> "SuiteConfig":
+    def from_options(cls, get, available_engines: tuple[str, ...]) -> SuiteConfig:
         """``get(dest)`` reads one parsed option (pytest's ``config.getoption``)."""
         profile = PROFILES[get("profile")]
         max_steps = get("max_steps") or profile["max_steps"]

@@ -6,14 +6,24 @@ import json
 
 import numpy as np
 import pytest
+from test_results import fabricate_results
 
 from prunebench.claims import (
-    association_verdict, claim_subjects, evaluate_claims, expectation_for, format_claim_failure,
-    load_expectations, machine_class, medians_by_ratio, onset, range_of, spearman, threshold_verdict,
+    association_verdict,
+    claim_subjects,
+    evaluate_claims,
+    expectation_for,
+    format_claim_failure,
+    load_expectations,
+    machine_class,
+    medians_by_ratio,
+    onset,
+    range_of,
+    spearman,
+    threshold_verdict,
 )
 from prunebench.errors import DataError
 from prunebench.paper import ORIGINAL_SIZE_MIB
-from test_results import fabricate_results
 
 PAPER_RATIOS = [0.1, 0.3, 0.5, 0.7, 0.8, 0.9]
 PAPER_SIZES_MIB = [66.5, 51.8, 37.1, 22.3, 14.9, 7.6]

@@ -10,14 +10,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from prunebench.errors import DataError, UsageError
 from prunebench.prune.formats import (
-    FORMATS, SIZE_TABLE_FORMATS, binary_entropy, break_even_ratio, entropy_bound_bits, entropy_bound_bytes,
-    model_nbytes, size_table,
+    FORMATS,
+    SIZE_TABLE_FORMATS,
+    binary_entropy,
+    break_even_ratio,
+    entropy_bound_bits,
+    entropy_bound_bytes,
+    model_nbytes,
+    size_table,
 )
-from prunebench.prune.formats.skipcode import filler_count, row_of_entries, skip_decode, skip_encode
 from prunebench.prune.formats.model import as_matrix
 from prunebench.prune.formats.shuffle import byte_shuffle, byte_unshuffle
-from prunebench.errors import DataError, UsageError
+from prunebench.prune.formats.skipcode import filler_count, row_of_entries, skip_decode, skip_encode
 
 LOSSLESS = [name for name, fmt in FORMATS.items() if fmt.lossless]
 LOSSY = [name for name, fmt in FORMATS.items() if not fmt.lossless]

@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from prunebench.errors import UsageError
 from prunebench.prune.api import prune_weights
 from prunebench.prune.masks import apply_mask, magnitude_mask, mask_report, mask_threshold
 from prunebench.prune.policy import WEIGHT_KERNELS, parse_variable_names
 from prunebench.prune.ratio import parse_ratio, prune_count
-from prunebench.errors import UsageError
 
 
 @pytest.mark.parametrize(("total", "ratio", "count"), [

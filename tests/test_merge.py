@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from test_results import fabricate_results
+
 from prunebench.cli import main
 from prunebench.results import load_results, save_results
-from test_results import fabricate_results
 
 
 def test_merge_joins_disjoint_seeds_and_recomputes_claims(tmp_path, capsys):
@@ -21,8 +22,10 @@ def test_merge_joins_disjoint_seeds_and_recomputes_claims(tmp_path, capsys):
     merged = load_results(tmp_path / "merged.json")
     assert sorted({model["seed"] for model in merged["models"]}) == [0, 1]
     assert merged["profile"]["seeds"] == [0, 1]
-    sizes = [claim for claim in merged["claims"] if claim["subject"] == "size:step_3" and claim["id"] == "a"]
-    assert sizes and sizes[0]["n"] == 2 * 7 and sizes[0]["expected"] == "supported"
+    sizes = {claim["range"]: claim for claim in merged["claims"]
+             if claim["subject"] == "size:step_3" and claim["id"] == "a"}
+    assert sizes["paper"]["n"] == 2 * 6 and sizes["paper"]["expected"] == "supported"
+    assert sizes["beyond"]["n"] == 2  # 95%, both seeds
     assert "16 models from 2 parts" in capsys.readouterr().out
 
 

@@ -7,11 +7,11 @@ import math
 from pathlib import Path
 
 import pytest
+from test_results import fabricate_results
 
 from prunebench.claims import evaluate_claims
 from prunebench.paper import FC_TOTALS, PAPER_RATIOS, TOTAL_PARAMS, paper_zero_count
 from prunebench.report import FIGURES, NO_TIMINGS, crossover, parse_timing_key, write_report
-from test_results import fabricate_results
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

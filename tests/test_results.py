@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from prunebench.errors import DataError
-from prunebench.paper import FC_TOTALS, PAPER_RATIOS, ORIGINAL_SIZE_MIB, MIB
+from prunebench.paper import FC_TOTALS, MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS
 from prunebench.results import SCHEMA_VERSION, encode_correct, load_results, merge_results, save_results
 
 ENGINES = ("tf-dense", "tf-sparse", "numpy-csr")

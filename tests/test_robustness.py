@@ -65,9 +65,9 @@ def _tree_digest(directory: Path) -> str:
 
 def _assert_final_names_complete(root: Path) -> int:
     """Every artifact under a final name (no ``.tmp-`` on its path) loads whole; returns how many."""
+    from prunebench.cache import KEY_FILE
     from prunebench.model.checkpoint import load_dense
     from prunebench.prune.paper_format import load_sparse
-    from prunebench.cache import KEY_FILE
 
     checked = 0
     for path in sorted(root.rglob("*")):
@@ -348,8 +348,8 @@ DETERMINISM_FORMATS = ["coo-int64", "csr-int32", "bitmask", "csr-rel-uint8"]  # 
 def _train_twice_summary(data, root: Path, deterministic: bool) -> dict:
     """Masks, nonzero counts, sizes and weight hashes of the step_2_2 model trained from scratch."""
     from prunebench.model.checkpoint import load_dense
-    from prunebench.prune.formats import size_table
     from prunebench.pipeline import Settings, prune_and_retrain, train_baseline
+    from prunebench.prune.formats import size_table
 
     settings = Settings(max_steps=20, batch_size=32, retrain_steps=5, seed=3, variables=PRUNED,
                         deterministic=deterministic)

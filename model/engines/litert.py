@@ -11,13 +11,19 @@ TensorFlow's own intra-op pool uses), set explicitly because LiteRT's default is
 from __future__ import annotations
 
 import importlib.util
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from prunebench.model.engines.hygiene import cpu_threads
-from prunebench.model.engines.spec import DEFAULT_PRUNED, checked_fc1, checked_pruned, checked_weights, require_available
+from prunebench.model.engines.spec import (
+    DEFAULT_PRUNED,
+    checked_fc1,
+    checked_pruned,
+    checked_weights,
+    require_available,
+)
 from prunebench.model.engines.tf_graph import TfEngine
 
 DENSE_TF = TfEngine("tf-dense", sparse=False)

@@ -11,12 +11,18 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from typing import Callable, Mapping, Sequence  # noqa: E402
+from collections.abc import Callable, Mapping, Sequence  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from prunebench.model.engines.spec import DEFAULT_PRUNED, checked_fc1, checked_pruned, checked_weights, require_available  # noqa: E402
+from prunebench.model.engines.spec import (  # noqa: E402
+    DEFAULT_PRUNED,
+    checked_fc1,
+    checked_pruned,
+    checked_weights,
+    require_available,
+)
 
 IMAGES = tf.TensorSpec([None, 28, 28, 1], tf.float32)
 FEATURES = tf.TensorSpec([None, 3136], tf.float32)

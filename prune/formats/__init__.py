@@ -7,8 +7,8 @@ from typing import Protocol
 import numpy as np
 
 from prunebench.prune.formats.bounds import binary_entropy, break_even_ratio, entropy_bound_bits, entropy_bound_bytes
-from prunebench.prune.formats.registry import FORMATS, SIZE_TABLE_FORMATS
 from prunebench.prune.formats.model import model_nbytes, size_table
+from prunebench.prune.formats.registry import FORMATS, SIZE_TABLE_FORMATS
 
 
 class StorageFormat(Protocol):

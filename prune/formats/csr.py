@@ -11,7 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from prunebench.prune.formats.blob import BlobReader, check_weights, entries, header_size, pack
-from prunebench.prune.formats.skipcode import filler_count, row_of_entries, row_pointers, skip_decode, skip_encode, valid_indptr
+from prunebench.prune.formats.skipcode import (
+    filler_count,
+    row_of_entries,
+    row_pointers,
+    skip_decode,
+    skip_encode,
+    valid_indptr,
+)
 
 
 class Csr:

@@ -7,16 +7,16 @@ over separately encoded variables (one blob per variable, as a checkpoint stores
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
+from prunebench.errors import UsageError
 from prunebench.prune.formats.blob import check_weights
 from prunebench.prune.formats.bounds import entropy_bound_bytes
 from prunebench.prune.formats.compressed import Compressed
 from prunebench.prune.formats.dense import DenseFloat32
 from prunebench.prune.formats.registry import FORMATS, SIZE_TABLE_FORMATS
-from prunebench.errors import UsageError
 
 
 def as_matrix(name: str, weights: np.ndarray) -> np.ndarray:
