@@ -16,7 +16,7 @@ from prunebench.rounds import noise, rounds_needed, run_round
 FC1_ROUNDS = {"quick": {1: 20, 32: 10, "all": 2}, "paper": {1: 100, 32: 30, "all": 3}}
 # Interleaved network rounds per profile and batch size: (floor, cap). The pilot runs the floor; the
 # rest is chosen from its spread (prunebench.rounds).
-NETWORK_ROUNDS = {"quick": {1: (10, 40), 32: (8, 30)}, "paper": {1: (15, 100), 32: (10, 60)}}
+NETWORK_ROUNDS = {"quick": {1: (10, 150), 32: (8, 60)}, "paper": {1: (15, 200), 32: (10, 100)}}
 _previous_engine: list[str] = []  # the engine timed last in this process
 
 
