@@ -229,7 +229,8 @@ def effect_text(claim: dict) -> str:
     at = f" at {percent(claim['effect_ratio'])}"
     if claim["id"] == "b":
         return f"{claim['effect'] * 100:+.2f} pt [{low * 100:+.2f}, {high * 100:+.2f}]{at}"
-    return f"{claim['effect']:.3f}x [{low:.3f}, {high:.3f}]{at}"
+    noise = "" if claim.get("noise") is None else f"; rounds' IQR/median {claim['noise'] * 100:.1f}%"
+    return f"{claim['effect']:.3f}x [{low:.3f}, {high:.3f}]{at}{noise}"
 
 
 def margin_text(claim: dict) -> str:
