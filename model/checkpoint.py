@@ -27,8 +27,13 @@ KIND_HINT = {DENSE: "a dense checkpoint (step_1 or step_2_2)", SPARSE_TF1: "a sp
 
 
 def directory_bytes(directory: Path) -> int:
-    """Size on disk of a step directory, as the paper measured it (sum of its files)."""
-    return sum(path.stat().st_size for path in Path(directory).rglob("*") if path.is_file())
+    """Size on disk of a step directory, as the paper measured it: the sum of its checkpoint files.
+
+    prunebench's own ``manifest.json`` is not counted: the paper's directories had none, and it records a
+    measured training speed whose digits vary from run to run, which made two builds of the same model
+    differ by a byte.
+    """
+    return sum(path.stat().st_size for path in Path(directory).rglob("*") if path.is_file() and path.name != MANIFEST)
 
 
 def write_manifest(directory: Path, kind: str, **fields) -> None:
