@@ -7,7 +7,14 @@ import functools
 
 import pytest
 
-from bench.timing import NETWORK_ROUNDS, batch_inputs, skip_unavailable, time_interleaved, timing_entry
+from bench.timing import (
+    NETWORK_BUDGET_S,
+    NETWORK_ROUNDS,
+    batch_inputs,
+    skip_unavailable,
+    time_interleaved,
+    timing_entry,
+)
 from prunebench.keys import TimingKey
 from prunebench.suite import DEVICES
 
@@ -31,7 +38,7 @@ def test_network(benchmark, all_models, network_engine, device, network_batch, b
     extra_info = {"engine": network_engine, "device": device, "batch_size": len(inputs), "scope": "network",
                   "sparse": engine.sparse}
     samples = time_interleaved(benchmark, calls, pairs, NETWORK_ROUNDS[suite.profile][network_batch], suite.time_margin,
-                               extra_info)
+                               extra_info, NETWORK_BUDGET_S[suite.profile])
     if samples is None:
         return
     key = str(TimingKey(network_engine, device, "network", network_batch))

@@ -14,9 +14,13 @@ from prunebench.rounds import noise, rounds_needed, run_round
 # FC1 rounds per profile and batch size: many for tiny calls, few where one call takes seconds. One
 # warm-up round first, so tracing, conversion and cache warm-up are never timed.
 FC1_ROUNDS = {"quick": {1: 20, 32: 10, "all": 2}, "paper": {1: 100, 32: 30, "all": 3}}
+FC1_ROUNDS["methods"] = FC1_ROUNDS["paper"]
 # Interleaved network rounds per profile and batch size: (floor, cap). The pilot runs the floor; the
-# rest is chosen from its spread (prunebench.rounds).
-NETWORK_ROUNDS = {"quick": {1: (10, 150), 32: (8, 60)}, "paper": {1: (15, 200), 32: (10, 100)}}
+# rest is chosen from its spread (prunebench.rounds), within the cap and a time budget per benchmark: a
+# round costs 5 ms for one engine and 2 s for another, so a cap in rounds alone either starves the cheap,
+# noisy ones (tflite-sparse at batch 1: IQR/median 25%, undecided at 200 rounds) or overspends on the rest.
+NETWORK_ROUNDS = {"quick": {1: (10, 1000), 32: (8, 200)}, "paper": {1: (15, 2000), 32: (10, 400)}}
+NETWORK_BUDGET_S = {"quick": 8.0, "paper": 40.0}
 _previous_engine: list[str] = []  # the engine timed last in this process
 
 
@@ -57,10 +61,11 @@ def time_call(benchmark, predict: Callable[[np.ndarray], np.ndarray], inputs: np
 
 def time_interleaved(benchmark, calls: Mapping[Hashable, Callable[[], object]],
                      pairs: list[tuple[Hashable, Hashable]], rounds: tuple[int, int], margin: float,
-                     extra_info: dict) -> dict[Hashable, list[float]] | None:
+                     extra_info: dict, budget_s: float | None = None) -> dict[Hashable, list[float]] | None:
     """Time every call round-robin (prunebench.rounds) and return each one's per-round seconds.
 
-    After one untimed warm-up call each, the pilot runs ``floor`` rounds; the rounds still needed for a
+    After one untimed warm-up call each, the pilot runs ``floor`` rounds; the rounds still needed (within
+    the cap and what ``budget_s`` seconds buy at the pilot's round time) for a
     90% half-width of a third of the margin on every (reference, model) pair then run under
     pytest-benchmark (at least one), whose entry is the time of one round over all models. None when
     benchmarks are disabled (each call then runs once).
@@ -74,6 +79,9 @@ def time_interleaved(benchmark, calls: Mapping[Hashable, Callable[[], object]],
     samples: dict[Hashable, list[float]] = {}
     for index in range(floor):
         run_round(calls, index, samples)
+    if budget_s is not None:  # the pilot's round time bounds how many rounds the budget buys
+        round_s = sum(float(np.median(values)) for values in samples.values())
+        cap = max(floor + 1, min(cap, int(budget_s / round_s)))
     total = rounds_needed(samples, pairs, math.log1p(margin) / 3, floor + 1, cap)
     counter = iter(range(floor, total))
 
