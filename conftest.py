@@ -120,12 +120,17 @@ def mnist(suite):
 
 @pytest.fixture(scope="session")
 def builder(pytestconfig, suite, mnist):
-    from prunebench.cache import ModelCache
     from prunebench.measure import ModelBuilder, PhaseClock
+    from prunebench.store import open_cache
 
     state = state_of(pytestconfig)
     state.clock = PhaseClock()
-    state.builder = ModelBuilder(mnist, suite.settings, ModelCache(paths.cache_dir()), state.clock,
+    ray_address = pytestconfig.getoption("ray")
+    if ray_address:  # --ray: the build phase runs on the cluster first; this session then times from the cache
+        from prunebench.ray_build import build_suite
+
+        build_suite(suite, ray_address, pytestconfig)
+    state.builder = ModelBuilder(mnist, suite.settings, open_cache(shared=bool(ray_address)), state.clock,
                                  suite.eval_images)
     return state.builder
 

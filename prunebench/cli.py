@@ -23,6 +23,7 @@ from prunebench.options import (
     MAX_STEPS,
     RESULTS_DIR,
     RETRAIN_STEPS,
+    SUITE_OPTIONS,
     VARIABLES,
     _argparse_type,
     default_retrain_steps,
@@ -71,6 +72,18 @@ def _parser() -> argparse.ArgumentParser:
     merge = commands.add_parser("merge", help="merge the results JSON of a sweep split across machines")
     merge.add_argument("output", type=Path, help="merged results JSON to write")
     merge.add_argument("parts", type=Path, nargs="+", help="results JSON files of the parts")
+
+    build = commands.add_parser("build", help="build the suite's models into the cache: serially here, or one Ray "
+                                              "task per model on a cluster (--ray ADDRESS or $RAY_ADDRESS)")
+    for option in SUITE_OPTIONS:
+        option.add_to(build.add_argument, help=option.help.replace("%", "%%"))  # argparse formats help
+    build.add_argument("--cache", help="cache root: a directory every node mounts, or an fsspec URL (file://, s3://, "
+                                       "gs://); default $PRUNEBENCH_CACHE, else the checkout's .cache/prunebench")
+    build.add_argument("--num-cpus", type=_argparse_type(_positive_float, "cpus"), default=1.0,
+                       help="CPUs each Ray task requests (TensorFlow gets as many threads; default 1)")
+    build.add_argument("--max-retries", type=_argparse_type(non_negative_int, "retries"), default=3,
+                       help="Ray retries of a task whose worker died (default 3)")
+    build.add_argument("--json", type=Path, help="write what each task did (where, built or reused, seconds) here")
 
     report = commands.add_parser("report", help="rebuild report.md and figures from a results JSON alone")
     report.add_argument("results_json", type=Path, nargs="?",
@@ -232,6 +245,70 @@ def _run_merge(args: argparse.Namespace) -> None:
     print(f"{args.output}: {len(merged['models'])} models from {len(args.parts)} parts")
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise UsageError(f"{text!r} must be above 0")
+    return value
+
+
+def _run_build(args: argparse.Namespace) -> None:
+    """Phase 1 of the two-phase recipe: every model of the sweep into the cache, timed as a whole."""
+    import time
+
+    from prunebench.suite import SuiteConfig
+
+    suite = SuiteConfig.from_options(lambda dest: getattr(args, dest), ())
+    specs = suite.model_specs()
+    address = args.ray or os.environ.get("RAY_ADDRESS")
+    _check_output(args.json, "--json", directory=False)
+    started = time.perf_counter()
+    if address:
+        from prunebench.ray_build import build_on_ray, job_for
+
+        job = job_for(suite, args.cache, threads=max(1, int(args.num_cpus)))
+        tasks = build_on_ray(specs, job, address, num_cpus=args.num_cpus, max_retries=args.max_retries,
+                             emit=lambda text: print(text, flush=True))
+        root = job.cache_root
+    else:
+        tasks = _build_serially(suite, specs, args.cache)
+        root = args.cache or "the default cache"
+    seconds = time.perf_counter() - started
+    built = sum(1 for task in tasks if task["built"])
+    print(f"prunebench build: {len(specs)} models ({built} built, {len(specs) - built} reused) in {seconds:.1f} s "
+          f"into {root}" + (f" on Ray at {address}" if address else " serially"))
+    if args.json:
+        summary = {"seconds": seconds, "ray": address, "models": len(specs), "built": built, "tasks": tasks}
+        atomic.write_text(args.json, json.dumps(summary, indent=1, sort_keys=True) + "\n")
+
+
+def _build_serially(suite, specs, cache_root: str | None) -> list[dict]:
+    import time
+
+    from prunebench.model.data import load_mnist, resolve_data_dir
+
+    data = load_mnist(resolve_data_dir(suite.data_dir))
+    import_tensorflow()
+    from prunebench.measure import ModelBuilder, PhaseClock
+    from prunebench.progress import BuildProgress
+    from prunebench.store import open_cache
+
+    cache = open_cache(cache_root, shared=True)
+    progress = BuildProgress(specs, suite.settings.max_steps, suite.settings.retrain_steps,
+                             lambda text, kind: print(text, flush=True), live=False)
+    builder = ModelBuilder(data, suite.settings, cache, PhaseClock(), suite.eval_images, progress=progress)
+    tasks = []
+    for spec in specs:
+        before, started = len(cache.built), time.perf_counter()
+        model = builder.get(spec)
+        tasks.append({"id": spec.id, "entry": model.directory.name, "built": cache.built[before:],
+                      "seconds": time.perf_counter() - started, "where": "here"})
+    return tasks
+
+
 def _run_compare(args: argparse.Namespace) -> None:
     from prunebench.compare import run
 
@@ -243,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(_attach_negative_values(argv, _checked_options(parser)))
     run = {"train": _run_train, "eval-dense": _run_eval, "eval-sparse": _run_eval, "merge": _run_merge,
-           "report": _run_report, "compare": _run_compare}
+           "report": _run_report, "compare": _run_compare, "build": _run_build}
     try:
         run[args.command](args)
     except PrunebenchError as error:

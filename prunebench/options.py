@@ -135,6 +135,11 @@ TIME_MARGIN = Option(("--time-margin",), "time_margin", margin, DEFAULT_TIME_MAR
                      "claim (c): largest relative change of prediction time from the baseline that counts as "
                      f"none (default {DEFAULT_TIME_MARGIN}, i.e. 10%)")
 
+RAY = Option(("--ray",), "ray", None, None,
+             "build the models on this Ray cluster (host:port, ray://host:port, or auto: $RAY_ADDRESS), one "
+             "task per model into the shared cache ($PRUNEBENCH_CACHE: a directory every node mounts or an "
+             "fsspec URL), then time serially here from it (needs the ray extra)", {"metavar": "ADDRESS"})
+
 # The paper's protocol and a profile small enough for CI; options above override single fields.
 PROFILES = {
     "paper": {"max_steps": 10_000, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1, "eval_images": 10_000,
@@ -150,7 +155,7 @@ PROFILES = {
               "ratios": (0.1, 0.3, 0.5, 0.7, 0.8, 0.9)},
 }
 SUITE_OPTIONS = (PROFILE, ACCURACY_MARGIN, TIME_MARGIN, DATA_DIR, MAX_STEPS, BATCH_SIZE, RETRAIN_STEPS, VARIABLES, RATIOS, SEEDS, FIRST_SEED, ENGINES,
-                 DETERMINISTIC, RESULTS_DIR)
+                 DETERMINISTIC, RESULTS_DIR, RAY)
 
 
 def use_results_dir(directory: Path | None) -> None:

@@ -252,3 +252,29 @@ def attach_to_pytest(builder, plan: Sequence[Spec], config) -> None:
     settings = builder.settings
     builder.progress = BuildProgress(plan, settings.max_steps, settings.retrain_steps, sink,
                                      live=bool(getattr(reporter, "isatty", False)))
+
+
+class TaskProgress:
+    """Progress of a build spread over a cluster (``prunebench.ray_build``): one line per finished task with
+    how many are done, running and failed, through ``emit(text)``; the clock is injected, as above."""
+
+    def __init__(self, total: int, emit: Callable[[str], None], clock: Callable[[], float] = time.monotonic):
+        self.total, self.emit, self.clock = total, emit, clock
+        self.started_at = clock()
+        self.done = 0
+        self.failures = 0
+
+    def finished(self, spec: Spec, outcome: str, where: str, seconds: float, running: int) -> None:
+        """``outcome``: ``built`` or ``reused`` (the shared cache had it)."""
+        self.done += 1
+        self.emit(self._line(running, f"{spec_label(spec)} {outcome} on {where} in {format_duration(seconds)}"))
+
+    def failed(self, spec: Spec, reason: str, running: int) -> None:
+        self.failures += 1
+        self.emit(self._line(running, f"{spec_label(spec)} FAILED: {reason}"))
+
+    def _line(self, running: int, what: str) -> str:
+        counts = (f"{self.done}/{self.total} done, {running} running, {self.failures} failed, "
+                  f"{max(0, self.total - self.done - self.failures - running)} waiting")
+        return (f"prunebench ray build: {counts} | {what} | elapsed "
+                f"{format_duration(self.clock() - self.started_at)}")
