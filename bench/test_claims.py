@@ -27,15 +27,19 @@ def pytest_generate_tests(metafunc):
     subjects += [("b", "accuracy:dense")]
     subjects += [("c", f"time:{TimingKey(engine, device, 'network', batch)}") for engine in suite.network_engines
                  for device in DEVICES for batch in suite.network_batches]
-    keys = [(claim, name, subject) for claim, subject in subjects for name in ranges]
-    metafunc.parametrize("claim_key", keys, ids=[f"{claim}@{name}-{subject}" for claim, name, subject in keys])
+    keys = [(claim, name, subject, method) for method in suite.methods for claim, subject in subjects
+            for name in ranges]
+    metafunc.parametrize("claim_key", keys, ids=[f"{claim}@{name}-{subject}" + ("" if method == "oneshot" else
+                                                                                 f"-method={method}")
+                                                 for claim, name, subject, method in keys])
 
 
 @pytest.fixture(scope="session")
 def judged_claims(all_models, session_state):
     from prunebench.suite_results import assemble
 
-    return {(claim["id"], claim["range"], claim["subject"]): claim for claim in assemble(session_state)["claims"]}
+    return {(claim["id"], claim["range"], claim["subject"], claim["method"]): claim
+            for claim in assemble(session_state)["claims"]}
 
 
 @pytest.mark.claims

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from prunebench.paper import MIB, PAPER_RATIOS
+from prunebench.prune.methods import METHODS
 from prunebench.prune.policy import DEFAULT_PRUNED
 from prunebench.prune.ratio import prune_count
 
@@ -20,8 +21,15 @@ def test_model(suite_model, suite):
     if ratio == 0:
         assert record["accuracy"]["dense"] >= MIN_BASELINE_ACCURACY, record["accuracy"]
         return
+    assert record["method"] == suite_model.spec.method
+    assert record["train_steps_after_baseline"] == suite.settings.retrain_steps  # the same budget for every method
+    if METHODS[suite_model.spec.method].ranking == "global":  # exact over the pruned variables together
+        rows = record["variables"].values()
+        assert sum(row["nonzero"] for row in rows) == sum(row["total"] for row in rows) - prune_count(
+            sum(row["total"] for row in rows), ratio), record["variables"]
     for name, row in record["variables"].items():
-        assert row["nonzero"] == row["total"] - prune_count(row["total"], ratio), (name, row)
+        if METHODS[suite_model.spec.method].ranking == "layer":
+            assert row["nonzero"] == row["total"] - prune_count(row["total"], ratio), (name, row)
     assert record["zeros_held"], "a pruned weight came back during retraining"
     assert record["agreement"]["same_class"], record["agreement"]
     assert record["agreement"]["max_logit_difference"] <= 1e-4, record["agreement"]

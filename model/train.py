@@ -96,13 +96,17 @@ class _StepReport(keras.callbacks.Callback):
 
 
 def train(model: keras.Model, data: Mnist, steps: int, batch_size: int, seed: int, label: str = "train",
-          on_step: Callable[[int, int], None] | None = None) -> TrainStats:
+          on_step: Callable[[int, int], None] | None = None,
+          callbacks: list[keras.callbacks.Callback] | None = None) -> TrainStats:
     """Run exactly ``steps`` optimizer steps on a compiled model (its optimizer state carries on).
 
-    ``on_step(done, total)``, if given, is called after each step.
+    ``on_step(done, total)``, if given, is called after each step; ``callbacks`` go to ``fit`` first (the
+    pruning methods' mask updates, prune/methods/keras_run.py).
     """
     dataset = training_dataset(data, batch_size, seed)
-    callbacks = [_Progress(steps, label)] if sys.stderr.isatty() else []
+    callbacks = list(callbacks or [])
+    if sys.stderr.isatty():
+        callbacks.append(_Progress(steps, label))
     if on_step is not None:
         callbacks.append(_StepReport(steps, on_step))
     start = time.perf_counter()

@@ -35,6 +35,10 @@ Gating. Sizes, counts and accuracies do not depend on the machine, so (a), (b), 
 expectations file on any machine. Time verdicts depend on the CPU or GPU: they are compared only with
 expectations recorded for this machine class; elsewhere they are reported, not gated (``gated``).
 Every claim carries ``basis``: the one-line reason for its verdict.
+
+Methods. Results with several pruning methods (prune/methods/, ``--methods``) are judged per method: each
+method's pruned models against the shared baselines, every claim carrying its ``method``. Expectation keys
+may name one (``b@beyond/gradual:accuracy:dense``); a key without a method holds for every method.
 """
 
 from __future__ import annotations
@@ -383,30 +387,57 @@ def equivalence_claim(claim_id: str, ratio_range: str, subject: str, results: di
 
 # ---- expectations --------------------------------------------------------------------------------------
 
-EXPECTATION_KEY = re.compile(r"^[abcd](@(paper|beyond))?:.+$")
+EXPECTATION_KEY = re.compile(r"^[abcd](@(paper|beyond))?(/[a-z0-9-]+)?:.+$")
+DEFAULT_METHOD = "oneshot"  # prune/methods/: the paper's one-shot magnitude pruning
 
 
-def _lookup(table: dict, claim_id: str, ratio_range: str, subject: str) -> dict | None:
-    for key in (f"{claim_id}@{ratio_range}:{subject}", f"{claim_id}:{subject}",
-                f"{claim_id}@{ratio_range}:*", f"{claim_id}:*"):
-        if key in table:
-            return table[key]
+def _lookup(table: dict, claim_id: str, ratio_range: str, subject: str,
+            method: str = DEFAULT_METHOD) -> dict | None:
+    """The most specific entry: a method's own (``b@beyond/gradual:accuracy:dense``) before any method's."""
+    for tail in (f"/{method}", ""):
+        for key in (f"{claim_id}@{ratio_range}{tail}:{subject}", f"{claim_id}{tail}:{subject}",
+                    f"{claim_id}@{ratio_range}{tail}:*", f"{claim_id}{tail}:*"):
+            if key in table:
+                return table[key]
     return None
 
 
 def expectation_for(expectations: dict, claim_id: str, ratio_range: str, subject: str,
-                    machine: str) -> tuple[dict, bool]:
+                    machine: str, method: str = DEFAULT_METHOD) -> tuple[dict, bool]:
     """(expected entry, gated): machine-dependent claims are gated only by their machine class's entries."""
     if claim_id in MACHINE_GATED:
         table = expectations.get("machines", {}).get(machine)
         if table is None:
             return {}, False
-        return _lookup(table, claim_id, ratio_range, subject) or {}, True
-    return _lookup(expectations.get("claims", {}), claim_id, ratio_range, subject) or {}, True
+        return _lookup(table, claim_id, ratio_range, subject, method) or {}, True
+    return _lookup(expectations.get("claims", {}), claim_id, ratio_range, subject, method) or {}, True
+
+
+def method_of(model: dict) -> str | None:
+    """A pruned model's method (results from before methods: the paper's one-shot); None for a baseline."""
+    return None if model["ratio"] == 0 else model.get("method") or DEFAULT_METHOD
+
+
+def methods_in(results: dict) -> list[str]:
+    """The pruning methods of the results' pruned models, the paper's first (none pruned: just the paper's)."""
+    found = {method_of(model) for model in results["models"]} - {None}
+    return sorted(found, key=lambda name: (name != DEFAULT_METHOD, name)) or [DEFAULT_METHOD]
+
+
+def for_method(results: dict, method: str) -> dict:
+    """The results restricted to one method's pruned models and the baselines they share."""
+    return {**results, "models": [model for model in results["models"] if method_of(model) in (None, method)]}
 
 
 def evaluate_claims(results: dict, expectations: dict) -> list[dict]:
-    """The ``claims`` entries of the results schema, one per (claim id, range, subject)."""
+    """The ``claims`` entries of the results schema, one per (method, claim id, range, subject): each method
+    is judged on its own pruned models against the shared baselines, the paper's method first."""
+    return [claim for method in methods_in(results)
+            for claim in _evaluate_method(for_method(results, method), expectations, method)]
+
+
+def _evaluate_method(results: dict, expectations: dict, method: str) -> list[dict]:
+    """The claims of one method's results (``for_method``)."""
     triples = claim_subjects(results)
     data = {triple: points(results, triple[2], triple[1]) for triple in triples}
     correlations = {triple: spearman(*data[triple]) for triple in triples}
@@ -432,8 +463,8 @@ def evaluate_claims(results: dict, expectations: dict) -> list[dict]:
                          onset(list(medians), [size < reference for size in medians.values()]))
         else:
             extra.update(equivalence_claim(claim_id, ratio_range, subject, results))
-        expected, gated = expectation_for(expectations, claim_id, ratio_range, subject, machine)
-        claims.append({"id": claim_id, "range": ratio_range, "subject": subject,
+        expected, gated = expectation_for(expectations, claim_id, ratio_range, subject, machine, method)
+        claims.append({"id": claim_id, "range": ratio_range, "subject": subject, "method": method,
                        "statement": CLAIM_STATEMENTS[claim_id], "rule": RULES[claim_id], **correlation,
                        "expected": expected.get("verdict"), "reason": expected.get("reason"), "gated": gated,
                        "machine_class": machine, "x": x, "y": y, **extra})
@@ -462,7 +493,8 @@ def load_expectations(path: str | os.PathLike) -> dict[str, Any]:
             raise DataError(f"{path}: {where} must be an object keyed '<id>[@range]:<subject>'")
         for key, entry in table.items():
             if not EXPECTATION_KEY.match(key):
-                raise DataError(f"{path}: {where} key {key!r} is not '<a|b|c|d>[@paper|@beyond]:<subject or *>'")
+                raise DataError(f"{path}: {where} key {key!r} is not "
+                                "'<a|b|c|d>[@paper|@beyond][/method]:<subject or *>'")
             if not isinstance(entry, dict) or entry.get("verdict") not in VERDICTS:
                 raise DataError(f"{path}: {where} {key!r} needs a 'verdict' among {', '.join(VERDICTS)}")
             if not isinstance(entry.get("reason", ""), str):

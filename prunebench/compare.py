@@ -130,7 +130,7 @@ def _ratio(value: float) -> float:
 def timing_entries(results: dict) -> dict[tuple, dict]:
     """Every timing entry by identity: ("model", ratio, seed, key) or ("fc1", ratio, None, key)."""
     entries = {}
-    for model in results["models"]:
+    for model in _paper_method(results):
         for key, entry in model["timings"].items():
             entries[("model", _ratio(model["ratio"]), int(model["seed"]), key)] = entry
     for fc1 in results.get("fc1") or []:
@@ -269,8 +269,14 @@ def model_measures(model: dict) -> dict[str, dict[str, Any]]:
     return {"structure": structure, "weights": weights, "accuracy": accuracy}
 
 
+def _paper_method(results: dict) -> list[dict]:
+    """The baselines and the one-shot models: compare does not yet key models by pruning method
+    (prune/methods/), so it compares the paper's method only rather than mix methods up."""
+    return [model for model in results["models"] if model["ratio"] == 0 or model.get("method", "oneshot") == "oneshot"]
+
+
 def _models(results: dict) -> dict[tuple[float, int], dict]:
-    return {(_ratio(model["ratio"]), int(model["seed"])): model for model in results["models"]}
+    return {(_ratio(model["ratio"]), int(model["seed"])): model for model in _paper_method(results)}
 
 
 def compare_compression(base: dict, new: dict, tolerance_images: int = 0) -> dict:

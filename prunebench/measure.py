@@ -20,9 +20,10 @@ from prunebench.cache import ModelCache, code_version
 from prunebench.model.checkpoint import directory_bytes, load_dense
 from prunebench.model.data import Mnist, to_inputs
 from prunebench.model.engines import ENGINES, tflite_model_bytes
-from prunebench.pipeline import Settings, prune_and_retrain, sparsify_step, train_baseline
+from prunebench.pipeline import Settings, prune_with_method, sparsify_step, train_baseline
 from prunebench.progress import NoProgress
 from prunebench.prune.formats import FORMATS, size_table
+from prunebench.prune.methods import DEFAULT_METHOD, METHODS
 from prunebench.prune.paper_format import load_sparse
 from prunebench.results import encode_correct
 from prunebench.spec import ModelSpec
@@ -128,10 +129,14 @@ class ModelBuilder:
         s = self.settings
         fields = {**self._baseline_fields(spec.seed), "kind": "pruned", "ratio": spec.ratio,
                   "retrain_steps": s.retrain_steps, "variables": list(s.variables)}
+        label = f"ratio{spec.ratio:g}-seed{spec.seed}"
+        if spec.method != DEFAULT_METHOD:  # one-shot keeps the keys it had before methods: its caches stay valid
+            fields.update(method=spec.method, method_params=METHODS[spec.method].params(s.retrain_steps))
+            label += f"-{spec.method}"
 
         def build(tmp: Path) -> None:
             with self._phase("retraining"):
-                outcome = prune_and_retrain(self.data, self._seed_settings(spec.seed), spec.ratio,
+                outcome = prune_with_method(self.data, self._seed_settings(spec.seed), spec.ratio, spec.method,
                                             baseline.directory / "step_1", tmp / "step_2_1", tmp / "step_2_2",
                                             on_step=self.progress.step)
             with self._phase("sparsifying"):
@@ -144,13 +149,17 @@ class ModelBuilder:
                 row["variables"] = {name: {"threshold": r.threshold, "total": r.total, "nonzero": r.nonzero}
                                     for name, r in outcome.reports.items()}
                 row["zeros_held"] = all(np.array_equal(before[n] == 0, dense[n] == 0) for n in s.variables)
+                if outcome.schedule is not None:
+                    row["schedule"] = outcome.schedule
                 row["sizes"].update(step_1=baseline.record["sizes"]["step_1"],
                                     step_2_2=directory_bytes(tmp / "step_2_2"),
                                     step_3=directory_bytes(tmp / "step_3"))
                 atomic.write_text(tmp / MEASUREMENTS, json.dumps(row, indent=1, sort_keys=True))
 
-        directory = self.cache.get_or_build(f"ratio{spec.ratio:g}-seed{spec.seed}", fields, build)
-        return SuiteModel(spec, load_sparse(directory / "step_3")[0], s.variables, _read_row(directory), directory)
+        directory = self.cache.get_or_build(label, fields, build)
+        # fair budgets: every method trains exactly retrain_steps after the baseline (prune/methods/base.py)
+        record = {**_read_row(directory), "method": spec.method, "train_steps_after_baseline": s.retrain_steps}
+        return SuiteModel(spec, load_sparse(directory / "step_3")[0], s.variables, record, directory)
 
     def _row(self, spec: ModelSpec, dense: dict, sparse: dict, before: dict | None) -> dict:
         """Everything measured about one model except time."""

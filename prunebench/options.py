@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from prunebench.errors import UsageError
+from prunebench.prune.methods import DEFAULT_METHOD, METHODS, parse_methods
 from prunebench.prune.policy import parse_variable_names
 from prunebench.prune.ratio import parse_ratio
 
@@ -108,8 +109,13 @@ SEEDS = Option(("--seeds",), "seeds", positive_int, None, "number of seeds (mode
 FIRST_SEED = Option(("--first-seed",), "first_seed", non_negative_int, 0,
                     "first seed of the range, to split a sweep's seeds across machines (default 0)")
 ENGINES = Option(("--engines",), "engines", None, None, "comma list of inference engines to benchmark")
-PROFILE = Option(("--profile",), "profile", None, "quick", "suite profile: quick (CI, minutes) or paper (the paper's protocol)",
-                 {"choices": ("quick", "paper")})
+PROFILE = Option(("--profile",), "profile", None, "quick",
+                 "suite profile: quick (CI, minutes), paper (the paper's protocol) or methods (pruning methods "
+                 "compared at high ratios)",
+                 {"choices": ("quick", "paper", "methods")})
+METHODS_OPTION = Option(("--methods",), "methods", parse_methods, None,
+                        f"comma list of pruning methods ({', '.join(METHODS)}); default: the profile's "
+                        f"({DEFAULT_METHOD}, the paper's, except in the methods profile)")
 RESULTS_DIR = Option(("--results-dir",), "results_dir", directory_path, None,
                      "directory of results.json, report.md, figures and benchmark JSON (default $PRUNEBENCH_RESULTS, "
                      "else results/ of the checkout, else of the working directory)")
@@ -153,9 +159,15 @@ PROFILES = {
     "quick": {"max_steps": 600, "batch_size": 32, "retrain_steps": 150, "seeds": 2, "eval_images": 2_000,
               "batches": (1, 32), "network_batches": (1, 32),
               "ratios": (0.1, 0.3, 0.5, 0.7, 0.8, 0.9)},
+    # methods: every registered method with the paper's step budgets (10,000 baseline, 2,000 after it for every
+    # method) at the high ratios where one-shot is weak; the whole test set, networks timed at batch 1 and 32
+    # on the paper's two networks only.
+    "methods": {"max_steps": 10_000, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1, "eval_images": 10_000,
+                "batches": (1, 32), "network_batches": (1, 32),
+                "ratios": (0.9, 0.95, 0.98, 0.99), "methods": tuple(METHODS)},
 }
 SUITE_OPTIONS = (PROFILE, ACCURACY_MARGIN, TIME_MARGIN, DATA_DIR, MAX_STEPS, BATCH_SIZE, RETRAIN_STEPS, VARIABLES, RATIOS, SEEDS, FIRST_SEED, ENGINES,
-                 DETERMINISTIC, RESULTS_DIR, RAY)
+                 DETERMINISTIC, RESULTS_DIR, METHODS_OPTION, RAY)
 
 
 def use_results_dir(directory: Path | None) -> None:

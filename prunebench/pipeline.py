@@ -34,6 +34,7 @@ class PruneOutcome:
     reports: dict[str, MaskReport]
     masks: dict[str, np.ndarray]
     retrain: TrainStats
+    schedule: dict | None = None  # the method's pruning events and parameters (None: the paper's one-shot)
 
 
 def train_baseline(data: Mnist, settings: Settings, step_1: Path,
@@ -71,6 +72,23 @@ def prune_and_retrain(data: Mnist, settings: Settings, ratio: float, step_1: Pat
     if variables_dir is not None:
         dump_variables(get_weights(model), reports, Path(variables_dir))
     return PruneOutcome(reports=reports, masks=masks, retrain=stats)
+
+
+def prune_with_method(data: Mnist, settings: Settings, ratio: float, method: str, step_1: Path, step_2_1: Path,
+                      step_2_2: Path, on_step: Callable[[int, int], None] | None = None) -> PruneOutcome:
+    """Step 2 by any registered method (prune/methods/), each with the same ``retrain_steps`` budget.
+
+    ``oneshot`` is ``prune_and_retrain`` itself, unchanged; the others run their schedule in one ``fit``.
+    """
+    from prunebench.prune.methods import DEFAULT_METHOD, METHODS
+
+    if method == DEFAULT_METHOD:
+        return prune_and_retrain(data, settings, ratio, step_1, step_2_1, step_2_2, on_step=on_step)
+    from prunebench.prune.methods.keras_run import prune_and_retrain_scheduled
+
+    reports, masks, stats, schedule = prune_and_retrain_scheduled(data, settings, ratio, METHODS[method], step_1,
+                                                                  step_2_1, step_2_2, on_step=on_step)
+    return PruneOutcome(reports=reports, masks=masks, retrain=stats, schedule=schedule)
 
 
 def sparsify_step(step_2_2: Path, step_3: Path, variables: tuple[str, ...]) -> dict[str, np.ndarray]:

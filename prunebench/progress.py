@@ -42,7 +42,8 @@ def format_duration(seconds: float | None) -> str:
 
 
 def spec_label(spec: Spec) -> str:
-    return f"ratio={spec.ratio:g} seed={spec.seed}"
+    method = getattr(spec, "method", "oneshot")
+    return f"ratio={spec.ratio:g} seed={spec.seed}" + ("" if method == "oneshot" else f" method={method}")
 
 
 @dataclass

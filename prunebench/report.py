@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 
 from prunebench import atomic  # noqa: E402
-from prunebench.claims import RANGE_TITLES, RANGES, baseline_step_1, onset  # noqa: E402
+from prunebench.claims import RANGE_TITLES, RANGES, baseline_step_1, for_method, method_of, methods_in, onset  # noqa: E402
 from prunebench.keys import TimingKey  # noqa: E402
 from prunebench.paper import CLAIM_SHORT, FC_TOTALS, MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS, paper_row  # noqa: E402
 
@@ -32,6 +32,7 @@ MISSING = "—"
 IMAGE_ONLY = "(table image only)"
 NO_TIMINGS = "No timings in these results (benchmarks disabled or skipped)."
 FIGURES = ("fig5_size.png", "fig6_accuracy.png", "fig7_time.png", "formats_size.png", "engines_time.png")
+METHODS_FIGURE = "methods_frontier.png"  # only when the results hold a method besides the paper's one-shot
 
 Getter = Callable[[dict], Any]
 
@@ -292,7 +293,9 @@ def conclusions_section(results: dict) -> str:
     claims = results["claims"]
     if not claims:
         return "## Conclusions\n\nNo claims were evaluated in these results.\n"
-    rows = [[f"({claim['id']})", RANGE_TITLES[claim["range"]], f"`{claim['subject']}`", verdict_text(claim),
+    several = len({claim.get("method", "oneshot") for claim in claims}) > 1
+    rows = [[*([claim.get("method", "oneshot")] if several else []),
+             f"({claim['id']})", RANGE_TITLES[claim["range"]], f"`{claim['subject']}`", verdict_text(claim),
              effect_text(claim), margin_text(claim), cell(claim["rho"], ".3f"),
              MISSING if claim["ci"] is None else f"[{claim['ci'][0]:.3f}, {claim['ci'][1]:.3f}]",
              cell(claim["p"], ".3g"), str(claim["n"]), claim.get("basis", ""),
@@ -302,8 +305,8 @@ def conclusions_section(results: dict) -> str:
     return ("## Conclusions\n\nEvery subject over each range. (a) and (d) are decided by the correlation and the "
             "reference size; (b) and (c) by equivalence tests with the stated margins, with Spearman rho, its 95% "
             "CI and p (over the pruned models; the baseline is not a point) shown for description.\n\n"
-            + table(["claim", "range", "subject", "verdict", "effect [90% CI]", "margin", "rho", "95% CI", "p",
-                     "n", "basis", "expected", "reason"], rows)
+            + table([*(["method"] if several else []), "claim", "range", "subject", "verdict", "effect [90% CI]",
+                     "margin", "rho", "95% CI", "p", "n", "basis", "expected", "reason"], rows)
             + "\nRules: " + "; ".join(f"({claim_id}) {rule}" for claim_id, rule in rules) + ".\n")
 
 
@@ -524,21 +527,94 @@ def write_figures(results: dict, groups: dict[float, list[dict]], figures_dir: P
     return paths
 
 
+def fc_sparsity(model: dict) -> float | None:
+    """Share of zeros over all pruned variables together (what a global ranking holds exact)."""
+    total = sum(row["total"] for row in model["variables"].values())
+    return None if not total else 1.0 - model["nonzero"] / total
+
+
+def methods_section(results: dict, methods: list[str]) -> str:
+    """The frontier: accuracy against sparsity per pruning method, each with the same training budget."""
+    baseline = [model for model in results["models"] if model["ratio"] == 0]
+    by_method = {method: models_by_ratio({"models": [m for m in results["models"] if method_of(m) == method]})
+                 for method in methods}
+    ratios = sorted({ratio for groups in by_method.values() for ratio in groups})
+    accuracy = dig("accuracy", "dense")
+    rows = [["0% (baseline)", *[with_spread(baseline, accuracy, ".4f")] * len(methods)]]
+    rows += [[percent(ratio), *[with_spread(by_method[m].get(ratio, []), accuracy, ".4f") for m in methods]]
+             for ratio in ratios]
+    before = [[percent(ratio), *[with_spread(by_method[m].get(ratio, []), dig("accuracy", "before_retrain"), ".4f")
+                                 for m in methods]] for ratio in ratios]
+    budget_rows = []
+    for method in methods:
+        models = [model for groups in by_method[method].values() for model in groups]
+        budgets = sorted({model.get("train_steps_after_baseline") for model in models} - {None})
+        schedule = next((model.get("schedule") for model in models if model.get("schedule")), None) or {}
+        params = ", ".join(f"{key} {value}" for key, value in sorted(schedule.items()) if key != "events")
+        events = len(schedule.get("events", [])) or 1
+        budget_rows.append([method, ", ".join(map(str, budgets)) or MISSING, str(events),
+                            params or "ranking layer (the paper's one-shot)"])
+    return ("## Pruning methods: accuracy against sparsity\n\nDense test accuracy (median over seeds) of each "
+            "method at each ratio. Every method trains the same number of steps after the baseline, so a "
+            "difference comes from the method, not from more training.\n\n"
+            + table(["ratio", *methods], rows)
+            + "\nAccuracy just after the last pruning event, before the training that follows it:\n\n"
+            + table(["ratio", *methods], before)
+            + "\nBudgets and schedules:\n\n"
+            + table(["method", "training steps after the baseline", "pruning events", "schedule"], budget_rows)
+            + f"\n![{Path(METHODS_FIGURE).stem}](figures/{METHODS_FIGURE})\n")
+
+
+def methods_figure(results: dict, methods: list[str], path: Path) -> Path:
+    """Accuracy against fc sparsity, one line per method, distinct colour and marker each."""
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    styles = list(zip(plt.get_cmap("tab10").colors, "osD^vP*Xph"))
+    for (color, marker), method in zip(styles, methods):
+        groups = models_by_ratio({"models": [m for m in results["models"] if method_of(m) == method]})
+        xs = [median_of(models, fc_sparsity) for models in groups.values()]
+        ys = [median_of(models, dig("accuracy", "dense")) for models in groups.values()]
+        xs, ys = present(xs, ys)
+        axes.plot([x * 100 for x in xs], [y * 100 for y in ys], marker=marker, color=color, label=method)
+    baseline = median_of([m for m in results["models"] if m["ratio"] == 0], dig("accuracy", "dense"))
+    if baseline is not None:
+        axes.axhline(baseline * 100, color="black", linestyle="--", linewidth=1, label="unpruned baseline")
+    axes.set(title="Accuracy against fc sparsity, per pruning method (same training budget)",
+             xlabel="sparsity of the pruned variables (%)", ylabel="test accuracy (%)")
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
 def write_report(results: dict, out_dir: Path) -> list[Path]:
-    """Write report.md and the figures under ``out_dir``; return the paths written."""
+    """Write report.md and the figures under ``out_dir``; return the paths written.
+
+    With several pruning methods the paper's sections (its tables, figures and summary) show the paper's
+    one-shot method (else the first method); the conclusions list every method's claims, and a methods
+    section and figure draw the frontier."""
     out_dir = Path(out_dir)
+    methods = methods_in(results)
+    everything = results
+    results = for_method(results, methods[0])
     groups = models_by_ratio(results)
     baseline = groups.get(0.0, [])
     ratios = sorted({ratio for ratio in groups if ratio > 0} | set(PAPER_RATIOS))
     results = with_current_claims(results)
+    claims = results["claims"] if len(methods) == 1 else everything["claims"]  # every method's, for the conclusions
+    results = {**results, "claims": [claim for claim in claims if claim.get("method", methods[0]) == methods[0]]}
     sparse = engine_sparsity(results)
     figures = write_figures(results, groups, out_dir / "figures")
+    extra = []
+    if methods != ["oneshot"]:
+        figures.append(methods_figure(everything, methods, out_dir / "figures" / METHODS_FIGURE))
+        extra.append(methods_section(everything, methods))
     sections = [
         summary_section(results),
         header_section(results),
         "## Tables 4–9: the paper's experiments beside ours\n",
         *[ratio_section(ratio, groups.get(ratio, []), baseline) for ratio in ratios],
-        conclusions_section(results),
+        *extra,
+        conclusions_section({**results, "claims": claims}),
         formats_section(results, groups),
         engines_section(groups, sparse, "Inference engines: the whole network", "Each pruned, retrained model."),
         engines_section(fc1_groups(results), sparse, "Inference engines: FC1 alone",

@@ -100,8 +100,11 @@ def save_results(results: dict, path: str | os.PathLike) -> None:
     atomic.write_text(path, json.dumps(results, sort_keys=True, indent=1, default=_plain) + "\n")
 
 
-def _model_key(model: dict) -> tuple[float, int]:
-    return (round(float(model["ratio"]), 6), int(model["seed"]))
+def _model_key(model: dict) -> tuple:
+    """(ratio, seed), and the pruning method unless it is the paper's one-shot (prune/methods/)."""
+    key = (round(float(model["ratio"]), 6), int(model["seed"]))
+    method = model.get("method") or "oneshot"
+    return key if model["ratio"] == 0 or method == "oneshot" else (*key, method)
 
 
 def _same(values: Iterable[Any]) -> bool:

@@ -21,7 +21,11 @@ class Settings:
 class ModelSpec:
     ratio: float
     seed: int
+    method: str = "oneshot"  # prune/methods/ METHODS; baselines (ratio 0) are shared by every method
 
     @property
     def id(self) -> str:
-        return f"ratio={self.ratio:g}-seed={self.seed}"
+        """``ratio=0.9-seed=0`` for the paper's one-shot method (ids and caches from before methods stay
+        valid), ``ratio=0.9-seed=0-method=gradual`` for another."""
+        base = f"ratio={self.ratio:g}-seed={self.seed}"
+        return base if self.method == "oneshot" else f"{base}-method={self.method}"

@@ -15,13 +15,14 @@ from pathlib import Path
 from prunebench.errors import UsageError
 from prunebench.model.constants import DEVICES, LEARNING_RATE  # noqa: F401  (bench/ imports DEVICES from here)
 from prunebench.options import PROFILES
+from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.prune.policy import DEFAULT_PRUNED
 from prunebench.spec import ModelSpec, Settings
 
 # FC1 alone, on the baseline's w_fc1 pruned by magnitude at these ratios (issue: where sparse pays off).
 FC1_RATIOS = (0.0, 0.5, 0.7, 0.9, 0.95, 0.99)
 # Whole-network engines per profile: the paper's two networks in CI, every engine for the paper profile.
-NETWORK_ENGINES = {"quick": ("tf-dense", "tf-sparse"), "paper": None}
+NETWORK_ENGINES = {"quick": ("tf-dense", "tf-sparse"), "paper": None, "methods": ("tf-dense", "tf-sparse")}
 ORDER_SEED = 2020
 
 
@@ -39,6 +40,7 @@ class SuiteConfig:
     network_batches: tuple  # whole-network benchmarks, the time verdicts' subjects
     accuracy_margin: float
     time_margin: float
+    methods: tuple[str, ...] = (DEFAULT_METHOD,)  # pruning methods (prune/methods/), each at every ratio and seed
 
     @classmethod
     def from_options(cls, get, available_engines: tuple[str, ...]) -> SuiteConfig:
@@ -61,7 +63,8 @@ class SuiteConfig:
                    fc1_engines=tuple(engines if get("engines") else available_engines),
                    data_dir=get("data_dir"), eval_images=profile["eval_images"], batches=profile["batches"],
                    network_batches=profile["network_batches"], accuracy_margin=get("accuracy_margin"),
-                   time_margin=get("time_margin"))
+                   time_margin=get("time_margin"),
+                   methods=tuple(get("methods") or profile.get("methods") or (DEFAULT_METHOD,)))
 
     def model_specs(self) -> list[ModelSpec]:
         """Baselines (ratio 0) first, then every (ratio, seed) in an order uncorrelated with the ratio.
@@ -71,14 +74,16 @@ class SuiteConfig:
         pass for the very correlation claim (c) is about. A plain shuffle is not enough: the first one
         tried here had rank correlation 0.52 with the ratio, and warm-up drift refuted (c) for tf-dense.
         """
-        pruned = [ModelSpec(ratio, seed) for ratio in self.ratios for seed in self.seeds]
+        pruned = [ModelSpec(ratio, seed, method) for method in self.methods for ratio in self.ratios
+                  for seed in self.seeds]
         return [ModelSpec(0.0, seed) for seed in self.seeds] + decorrelated_order(pruned)
 
     def profile_record(self) -> dict:
         s = self.settings
         return {"name": self.profile, "max_steps": s.max_steps, "batch_size": s.batch_size,
                 "retrain_steps": s.retrain_steps, "ratios": list(self.ratios), "seeds": list(self.seeds),
-                "variables": list(s.variables), "learning_rate": LEARNING_RATE, "eval_images": self.eval_images}
+                "variables": list(s.variables), "learning_rate": LEARNING_RATE, "eval_images": self.eval_images,
+                **({} if self.methods == (DEFAULT_METHOD,) else {"methods": list(self.methods)})}
 
     def margins(self) -> dict:
         return {"accuracy": self.accuracy_margin, "time": self.time_margin}

@@ -179,7 +179,7 @@ def test_load_expectations_accepts_valid_and_rejects_bad(tmp_path):
 def test_shipped_expectations_load():
     from prunebench import paths
 
-    for profile in ("quick", "paper"):
+    for profile in ("quick", "paper", "methods"):
         assert load_expectations(paths.expectations_file(profile))["claims"]
 
 
