@@ -64,7 +64,9 @@ def test_pruned_weights_are_positive_zeros_held_to_the_end(outcomes, method):
         pruned = ~outcome.masks[name]
         np.testing.assert_array_equal(before[name] == 0, pruned)
         np.testing.assert_array_equal(after[name] == 0, pruned)
-        for stored in (before[name], after[name], tensors[f"{name}/Adam"], tensors[f"{name}/Adam_1"]):
+        # The weights are held at +0.0; Adam's slots keep following the gradients of pruned entries during
+        # retraining (the paper's method resets only the weights), so they are not checked here.
+        for stored in (before[name], after[name]):
             assert not np.any(np.signbit(stored[pruned])), f"{name}: a pruned entry is -0.0"
         assert not np.array_equal(before[name], after[name]), "the kept weights trained after the last event"
 
