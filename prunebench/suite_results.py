@@ -29,10 +29,16 @@ def assemble(state) -> dict:
         "margins": state.config.margins(),
         "engines": engine_records(),
         "claims": [], "phases": dict(state.clock.seconds), "bandwidth_bytes_per_s": state.bandwidth,
-        "benchmark_json": (str(state.benchmark_json.relative_to(paths.results_dir()))
-                           if state.benchmark_json else None),
+        "benchmark_json": _beside_results(state.benchmark_json),
     }
     return with_claims(results)
+
+
+def _beside_results(path: Path | None) -> str | None:
+    """pytest-benchmark's JSON relative to the results folder when it lies inside it, else absolute."""
+    if path is None:
+        return None
+    return str(path.relative_to(paths.results_dir())) if path.is_relative_to(paths.results_dir()) else str(path)
 
 
 def engine_records() -> dict:

@@ -24,7 +24,10 @@ def test_the_suite_has_the_option(pytestconfig):
 
 
 def test_use_results_dir_points_paths_there_as_an_absolute_path(monkeypatch, tmp_path):
-    monkeypatch.delenv("PRUNEBENCH_RESULTS", raising=False)  # restored after the test
+    # setenv first, so that monkeypatch records the original state (unset included) and restores it: a bare
+    # delenv of an unset variable records nothing, and use_results_dir's value leaked into later tests
+    monkeypatch.setenv("PRUNEBENCH_RESULTS", "unused")
+    monkeypatch.delenv("PRUNEBENCH_RESULTS")
     default = paths.results_dir()
     use_results_dir(None)
     assert paths.results_dir() == default
