@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from prunebench.claims import format_claim_failure, range_of
+from prunebench.claims import MACHINE_GATED, format_claim_failure, range_of
 from prunebench.keys import TimingKey
 
 
@@ -54,4 +54,8 @@ def test_claim(claim_key, judged_claims):
         pytest.skip(f"not gated: no time expectations for machine class {claim['machine_class']!r}; measured "
                     f"{claim['verdict']}: {claim['basis']}")
     assert claim["expected"] is not None, f"no expectation recorded for {claim_key}; add it with its reason"
+    if claim["id"] in MACHINE_GATED and claim["verdict"] == "inconclusive" != claim["expected"]:
+        # A timing run too noisy to decide contradicts nothing: said, with its noise, but not a failure.
+        # Seen: a CI run sharing the 2 cores with a second suite ran at 33% IQR/median instead of 5%.
+        pytest.skip(f"undecided on this run, expected {claim['expected']}: {claim['basis']}")
     assert claim["verdict"] == claim["expected"], format_claim_failure(claim)
