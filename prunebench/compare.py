@@ -1,12 +1,13 @@
-"""``prunebench compare BASE NEW``: what changed between two results JSON files (docs/compare.md).
+"""``prunebench compare BASE... NEW``: what changed between two results JSON files (docs/compare.md).
 
 Four sections, each judged by its own rule:
 
 - compression: the deterministic measures of every (ratio, seed) model, compared exactly (thresholds,
   nonzero counts, sizes, every format's bytes), accuracy to a tolerance in test images; any change fails.
 - claims: verdicts matched by (id, subject, range); a changed verdict fails.
-- timings, same machine class: Mann-Whitney U on the raw rounds plus a minimum factor
-  (``prunebench.compare_stats``); a significant slowdown beyond the factor fails under ``--fail-on time``.
+- timings, same machine class: each timing family's shift in the new run against the spread of that shift
+  over two or more baseline runs, plus a minimum factor (``prunebench.compare_stats``); a significant
+  slowdown beyond the factor fails under ``--fail-on time``. One baseline run judges no time.
 - timings, different machines: only what carries over (speed relative to ``tf-dense`` in the same run, the
   FC1 crossover ratios, time x measured bandwidth); absolute times are not compared and nothing fails.
 
@@ -17,20 +18,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from prunebench import atomic
-from prunebench.compare_baselines import class_slug, find_baseline, machine_class, save_baseline
+from prunebench.compare_baselines import class_slug, earlier_baselines, find_baseline, machine_class, save_baseline
 from prunebench.compare_stats import (
     ALPHA,
     FACTOR,
+    MIN_BASELINE_RUNS,
+    VERDICTS,
     accuracy_images,
+    between_run_test,
     beyond_factor,
     crossover,
+    detectable_factor,
     holm,
     mann_whitney_p,
     median_ratio,
@@ -47,6 +53,7 @@ WEIGHT_SETTINGS = ("max_steps", "batch_size", "retrain_steps", "variables", "lea
 ACCURACY_SETTINGS = (*WEIGHT_SETTINGS, "eval_images")
 MNIST_TEST_IMAGES = 10_000
 ABSENT = "absent"
+DEFAULT_HISTORY = 5  # baseline runs the time verdict uses with --against
 MAX_ROWS = 20  # rows of a relative-time table shown without --show all (largest changes first)
 
 
@@ -58,21 +65,10 @@ class RegressionsFound(PrunebenchError):
 
 def load_for_compare(path: str | Path) -> dict:
     """A results dict of schema 1 or newer, checked for everything compare reads; DataError otherwise."""
-    from prunebench.results import KIND, validate_results
+    from prunebench.results import KIND, read_results_json, validate_results
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"{path}: results file not found") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, expected a results JSON file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError(f"{path}: cannot read results file ({error})") from None
-    try:
-        results = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DataError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+    results = read_results_json(path)
     if not isinstance(results, dict) or results.get("kind") != KIND:
         kind = results.get("kind") if isinstance(results, dict) else type(results).__name__
         raise DataError(f"{path}: not a prunebench results JSON (kind is {kind!r}, expected {KIND!r})")
@@ -424,14 +420,16 @@ def same_machine_class(base: dict, new: dict) -> bool:
     return machine_class(base) == machine_class(new)
 
 
-def compare_times(base: dict, new: dict, base_rounds: dict, new_rounds: dict, *, factor: float = FACTOR,
-                  alpha: float = ALPHA, p_adjust: str = "holm") -> dict:
-    """Same machine class: per benchmark both medians, the factor, p and the verdict."""
+def compare_times(base: dict, new: dict, base_rounds: dict, new_rounds: dict, *, history: Sequence[dict] = (),
+                  factor: float = FACTOR, alpha: float = ALPHA, p_adjust: str = "holm") -> dict:
+    """Same machine class. Verdicts per timing family, between runs: the new run against the baseline runs
+    ``history`` + ``base`` (``compare_stats``). Per benchmark: both medians against ``base``, the factor and
+    the within-run Mann-Whitney p on the raw rounds, which describes and gates nothing."""
     before, after = timing_entries(base), timing_entries(new)
     rows = []
     for ident in sorted(set(before) & set(after), key=_sort_ident):
         old, now = base_rounds.get(ident), new_rounds.get(ident)
-        row = {"benchmark": label(ident), "base_median_s": float(before[ident]["median_s"]),
+        row = {"benchmark": label(ident), "family": ident[3], "base_median_s": float(before[ident]["median_s"]),
                "new_median_s": float(after[ident]["median_s"]), "p": None, "p_adjusted": None,
                "rounds": [len(old) if old else before[ident].get("rounds"), len(now) if now else after[ident].get("rounds")]}
         if old and now:
@@ -442,26 +440,77 @@ def compare_times(base: dict, new: dict, base_rounds: dict, new_rounds: dict, *,
         else:
             row["factor"] = row["new_median_s"] / row["base_median_s"] if row["base_median_s"] else None
             missing = " and ".join(side for side, rounds in (("base", old), ("new", now)) if not rounds)
-            row["note"] = f"no raw rounds in {missing}: time not judged"
+            row["note"] = f"no raw rounds in {missing}: no within-run p"
         rows.append(row)
-    # Benchmarks whose rounds cannot reach alpha at all stay out of Holm's family (Tarone): they can never
-    # be flagged, and counting them would only make the others' threshold stricter.
+    # Benchmarks whose rounds cannot reach alpha at all stay out of Holm's family (Tarone).
     testable = [None if "cannot reach" in row.get("note", "") else row["p"] for row in rows]
-    adjusted = holm(testable) if p_adjust == "holm" else testable
-    for row, p in zip(rows, adjusted, strict=True):
+    for row, p in zip(rows, holm(testable) if p_adjust == "holm" else testable, strict=True):
         row["p_adjusted"] = p
-        row["verdict"] = ("not judged" if row["p"] is None and "no raw rounds" in row.get("note", "")
-                          else time_verdict(row["factor"], p, factor=factor, alpha=alpha))
-    counts = {verdict: sum(row["verdict"] == verdict for row in rows)
-              for verdict in ("slower", "faster", "unchanged", "not judged")}
+    quieter = noisier_than_baselines([*history, base], new)
+    families = judge_families([*history, base], new, factor=factor, alpha=alpha, p_adjust=p_adjust,
+                              judge=quieter is None)
+    verdicts = {family["family"]: family["verdict"] for family in families}
+    for row in rows:
+        verdict = verdicts.get(row["family"], "not judged")
+        moved = row["factor"] is not None and (row["factor"] > factor if verdict == "slower" else row["factor"] < 1 / factor)
+        if verdict in ("slower", "faster") and not moved:
+            verdict = "unchanged"  # its family moved, this benchmark did not (by the factor)
+        row["verdict"] = verdict
+    counts = {verdict: sum(row["verdict"] == verdict for row in rows) for verdict in VERDICTS}
+    family_counts = {verdict: sum(family["verdict"] == verdict for family in families) for verdict in VERDICTS}
     only = {side: len(set(a) - set(b)) for side, a, b in (("base", before, after), ("new", after, before))}
-    return {"benchmarks": rows, "counts": counts, "only_in": only, "factor": factor, "alpha": alpha,
+    return {"benchmarks": rows, "families": families, "counts": counts, "family_counts": family_counts,
+            "baseline_runs": len(history) + 1, "noisy_run": quieter, "only_in": only, "factor": factor, "alpha": alpha,
             "p_adjust": p_adjust}
 
 
-def time_line(row: dict) -> str:
-    return (f"time: {row['benchmark']} {row['verdict']} x{row['factor']:.3f} "
-            f"(median {_ms(row['base_median_s'])} -> {_ms(row['new_median_s'])} ms, p_adj {row['p_adjusted']:.2g})")
+def noisier_than_baselines(baseline_runs: Sequence[dict], new: dict) -> str | None:
+    """Why the new run is not judged on time, or None. A run whose machine noise (the median IQR/median of
+    its timings, ``noise.machine``) exceeds that of every baseline run was disturbed in a way the baselines
+    never were, so their spread says nothing about it: rerun it rather than judge it."""
+    def noise(results: dict) -> float | None:
+        value = (results.get("noise") or {}).get("machine") if isinstance(results.get("noise"), dict) else None
+        return float(value) if _is_number(value) else None
+
+    now, before = noise(new), [noise(run) for run in baseline_runs]
+    if now is None or None in before or len(before) < MIN_BASELINE_RUNS or now <= max(before):
+        return None
+    return (f"the new run's machine noise (IQR/median {now:.3f}) exceeds every baseline run's "
+            f"(at most {max(before):.3f}): a disturbed run; time not judged, rerun it")
+
+
+def judge_families(baseline_runs: Sequence[dict], new: dict, *, factor: float = FACTOR, alpha: float = ALPHA,
+                   p_adjust: str = "holm", judge: bool = True) -> list[dict]:
+    """The between-run test of every timing family over the benchmarks that all runs timed (none when
+    ``judge`` is false: the families are listed, not judged)."""
+    medians = [_medians(run) for run in baseline_runs]
+    now = _medians(new)
+    members: dict[str, list[tuple]] = {}
+    for ident in sorted(now, key=_sort_ident):
+        if now[ident] > 0 and all(run.get(ident, 0) > 0 for run in medians):
+            members.setdefault(ident[3], []).append(ident)
+    families = []
+    for family, idents in sorted(members.items()):
+        test = between_run_test([[math.log(run[i]) for i in idents] for run in medians],
+                                [math.log(now[i]) for i in idents]) if judge else None
+        families.append({"family": family, "benchmarks": len(idents), "baseline_runs": len(medians),
+                         "factor": math.exp(test["d"]) if test else None,
+                         "spread": math.exp(test["s"]) if test else None,
+                         "t": test["t"] if test else None, "p": test["p"] if test else None})
+    pvalues = [family["p"] for family in families]
+    judged = sum(p is not None for p in pvalues)
+    for family, p in zip(families, holm(pvalues) if p_adjust == "holm" else pvalues, strict=True):
+        family["p_adjusted"] = p
+        family["verdict"] = "not judged" if p is None else time_verdict(family["factor"], p, factor=factor, alpha=alpha)
+        family["detectable_factor"] = (None if p is None else detectable_factor(
+            math.log(family["spread"]), len(medians), judged if p_adjust == "holm" else 1, factor=factor, alpha=alpha))
+    return families
+
+
+def time_line(family: dict) -> str:
+    return (f"time: {family['family']} {family['verdict']} x{family['factor']:.3f} over {family['benchmarks']} "
+            f"benchmarks (against {family['baseline_runs']} baseline runs: spread x{family['spread']:.3f}, "
+            f"t {family['t']:.2f}, p_adj {family['p_adjusted']:.2g})")
 
 
 def _ms(seconds: float | None) -> str:
@@ -556,7 +605,7 @@ def compare_bandwidth(base: dict, new: dict, factor: float = FACTOR) -> dict:
 # ---- the whole comparison ---------------------------------------------------------------------------------
 
 def compare(base: dict, new: dict, *, base_path: Path, new_path: Path, base_rounds: dict | None = None,
-            new_rounds: dict | None = None, rounds_notes: tuple[str, str] = ("", ""), factor: float = FACTOR,
+            new_rounds: dict | None = None, history: Sequence[tuple[dict, Path]] = (), rounds_notes: tuple[str, str] = ("", ""), factor: float = FACTOR,
             alpha: float = ALPHA, p_adjust: str = "holm", tolerance_images: int = 0,
             fail_on: Iterable[str] = DEFAULT_FAIL_ON) -> dict:
     fail_on = tuple(fail_on)
@@ -574,7 +623,12 @@ def compare(base: dict, new: dict, *, base_path: Path, new_path: Path, base_roun
         "bandwidth": compare_bandwidth(base, new, factor),
     }
     if same:
-        report["timings"] = compare_times(base, new, base_rounds or {}, new_rounds or {}, factor=factor,
+        # Earlier baselines of another machine class say nothing about this one's run-to-run spread.
+        runs = [(results, path) for results, path in history if same_machine_class(results, new)]
+        report["history"] = [str(path) for _, path in runs]
+        report["history_dropped"] = [str(path) for results, path in history if not same_machine_class(results, new)]
+        report["timings"] = compare_times(base, new, base_rounds or {}, new_rounds or {},
+                                          history=[results for results, _ in runs], factor=factor,
                                           alpha=alpha, p_adjust=p_adjust)
         report["timings"]["raw_rounds"] = {"base": rounds_notes[0], "new": rounds_notes[1]}
     else:
@@ -585,7 +639,7 @@ def compare(base: dict, new: dict, *, base_path: Path, new_path: Path, base_roun
     if "claims" in fail_on:
         failures += [claim_line(item) for item in report["claims"]["changes"]]
     if "time" in fail_on and report["timings"]:
-        failures += [time_line(row) for row in report["timings"]["benchmarks"] if row["verdict"] == "slower"]
+        failures += [time_line(family) for family in report["timings"]["families"] if family["verdict"] == "slower"]
     report["failures"] = failures
     report["exit_status"] = 1 if failures else 0
     return report
@@ -637,30 +691,7 @@ def _sections(report: dict, show_all: bool) -> list[tuple[str, list[str], tuple[
             "Only quantities that carry over between machines follow: speedups over tf-dense, FC1 crossovers "
             "and time relative to the measured bandwidth. No time verdict is given."], None))
     else:
-        counts = timings["counts"]
-        shown = [row for row in timings["benchmarks"] if show_all or row["verdict"] in ("slower", "faster")]
-        shown, hidden = _limit(shown, "factor", show_all)
-        adjust = "Holm-adjusted " if timings["p_adjust"] == "holm" else ""
-        unreachable = sum("cannot reach" in row.get("note", "") for row in timings["benchmarks"])
-        paragraphs = [
-            f"Same machine class: {len(timings['benchmarks'])} benchmarks; slower {counts['slower']}, faster "
-            f"{counts['faster']}, unchanged {counts['unchanged']}, not judged {counts['not judged']} "
-            f"(rule: two-sided Mann-Whitney U on the raw rounds, {adjust}p < {timings['alpha']} and median factor "
-            f"beyond {timings['factor']:.2f}).",
-            f"raw rounds: base {timings['raw_rounds']['base'] or 'none'}; new {timings['raw_rounds']['new'] or 'none'}"]
-        if counts["not judged"]:
-            paragraphs.append(f"{counts['not judged']} benchmarks have no raw rounds on a side: their time was not judged.")
-        if unreachable:
-            paragraphs.append(f"{unreachable} benchmarks have too few rounds to ever reach p < {timings['alpha']}.")
-        if hidden:
-            paragraphs.append(f"{hidden} more changed benchmarks not shown (--show all, or --format json)")
-        if any(timings["only_in"].values()):
-            paragraphs.append(f"benchmarks only in base: {timings['only_in']['base']}, only in new: {timings['only_in']['new']}")
-        rows = [[row["benchmark"], _ms(row["base_median_s"]), _ms(row["new_median_s"]),
-                 "n/a" if row["factor"] is None else f"{row['factor']:.3f}", _p(row["p"]), _p(row["p_adjusted"]),
-                 f"{row['rounds'][0]}/{row['rounds'][1]}", row["verdict"]] for row in shown]
-        sections.append(("Timings", paragraphs, (["benchmark", "base ms", "new ms", "factor", "p", "p adj",
-                                                  "rounds", "verdict"], rows) if rows else None))
+        sections += _timing_sections(report, show_all)
 
     speed = report["speedups"]
     moved = [row for row in speed["rows"] if row["beyond_factor"]]
@@ -712,6 +743,55 @@ def _sections(report: dict, show_all: bool) -> list[tuple[str, list[str], tuple[
     return sections
 
 
+def _timing_sections(report: dict, show_all: bool) -> list[tuple[str, list[str], tuple[list[str], list[list[str]]] | None]]:
+    timings = report["timings"]
+    runs, counts = timings["baseline_runs"], timings["family_counts"]
+    adjust = "Holm-adjusted " if timings["p_adjust"] == "holm" else ""
+    paragraphs = [
+        f"Same machine class: {len(timings['benchmarks'])} benchmarks in {len(timings['families'])} families "
+        f"(engine/device/scope/batch), against {runs} baseline run{'s' if runs != 1 else ''}"
+        + (f" ({', '.join(report['history'])} and base)" if report.get("history") else "") + "."]
+    if runs < MIN_BASELINE_RUNS:
+        paragraphs.append(
+            "Time not judged: one baseline run cannot tell a change of the code from a shift of the run (whole "
+            "engines move together between runs on shared machines). Give two or more baselines of this machine "
+            "class: BASE... NEW, or --against latest with --history N.")
+    else:
+        paragraphs.append(
+            f"families: slower {counts['slower']}, faster {counts['faster']}, unchanged {counts['unchanged']}, "
+            f"not judged {counts['not judged']} (rule: the new run's shift of each family against the baseline "
+            f"runs' spread of it, t with {runs - 1} df, {adjust}p < {timings['alpha']}, and beyond "
+            f"x{timings['factor']:.2f}; 'detectable' is the smallest slowdown these baselines could flag).")
+    if timings.get("noisy_run"):
+        paragraphs.append(timings["noisy_run"][0].upper() + timings["noisy_run"][1:] + ".")
+    if report.get("history_dropped"):
+        paragraphs.append(f"baselines of another machine class left out: {', '.join(report['history_dropped'])}")
+    paragraphs.append(f"raw rounds: base {timings['raw_rounds']['base'] or 'none'}; new {timings['raw_rounds']['new'] or 'none'}")
+    if any(timings["only_in"].values()):
+        paragraphs.append(f"benchmarks only in base: {timings['only_in']['base']}, only in new: {timings['only_in']['new']}")
+    rows = [[family["family"], str(family["benchmarks"]), _times(family["factor"]), _times(family["spread"]),
+             "n/a" if family["t"] is None else f"{family['t']:.2f}", _p(family["p_adjusted"]),
+             _times(family["detectable_factor"]), family["verdict"]] for family in timings["families"]]
+    sections = [("Timings (between runs, per family)", paragraphs,
+                 (["family", "benchmarks", "shift", "spread", "t", "p adj", "detectable", "verdict"], rows) if rows else None)]
+    shown = [row for row in timings["benchmarks"] if show_all or row["verdict"] in ("slower", "faster")]
+    shown, hidden = _limit(shown, "factor", show_all)
+    notes = [f"{len(shown)} benchmarks shown" + (" (all)" if show_all else " (those of a changed family that moved "
+             "beyond the factor themselves)") + f"; p is the within-run Mann-Whitney U on the raw rounds, {adjust}"
+             "a description that gates nothing."]
+    if hidden:
+        notes.append(f"{hidden} more not shown (--show all, or --format json)")
+    rows = [[row["benchmark"], _ms(row["base_median_s"]), _ms(row["new_median_s"]), _times(row["factor"]),
+             _p(row["p_adjusted"]), f"{row['rounds'][0]}/{row['rounds'][1]}", row["verdict"]] for row in shown]
+    sections.append(("Timings per benchmark (against base)", notes,
+                     (["benchmark", "base ms", "new ms", "factor", "within-run p adj", "rounds", "verdict"], rows) if rows else None))
+    return sections
+
+
+def _times(value: float | None) -> str:
+    return "n/a" if value is None else f"x{value:.3f}"
+
+
 def _limit(rows: list[dict], field: str, show_all: bool) -> tuple[list[dict], int]:
     """Without --show all, the MAX_ROWS rows whose ``field`` (a ratio) is farthest from 1, in table order."""
     if show_all or len(rows) <= MAX_ROWS:
@@ -721,8 +801,6 @@ def _limit(rows: list[dict], field: str, show_all: bool) -> tuple[list[dict], in
 
 
 def _log(value: float | None) -> float:
-    import math
-
     return 0.0 if not value or value <= 0 else math.log(value)
 
 
@@ -794,22 +872,30 @@ def _alpha(text: str) -> float:
     return value
 
 
-def _images(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of images") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} must be >= 0")
-    return value
+def _whole_number(unit: str, minimum: int):
+    """An argparse type: a whole number of ``unit`` of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of {unit}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text} must be >= {minimum}")
+        return value
+    return parse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``compare`` sub-command's arguments (the CLI wires them in)."""
     parser.add_argument("results", type=Path, nargs="+", metavar="RESULTS",
-                        help="BASE NEW; or NEW with --against; or the results to store with --save")
+                        help="BASE... NEW (the last BASE is compared in full; earlier ones, oldest first, only "
+                             "add baseline runs for the time verdict); or NEW with --against; or the results to "
+                             "store with --save")
     parser.add_argument("--against", metavar="BASELINE",
                         help="compare RESULTS with a stored baseline: latest, a number, a --save name or a path")
+    parser.add_argument("--history", type=_whole_number("runs", 1), default=DEFAULT_HISTORY, metavar="N",
+                        help="with --against: judge time against the N newest baselines of the machine class up "
+                             f"to the chosen one (default {DEFAULT_HISTORY}; time needs at least 2)")
     parser.add_argument("--save", metavar="NAME",
                         help="store RESULTS as the next baseline of its machine class (NNNN_NAME.json) and exit")
     parser.add_argument("--allow-missing-baseline", action="store_true",
@@ -824,7 +910,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=_alpha, default=ALPHA, help=f"significance level (default {ALPHA})")
     parser.add_argument("--p-adjust", choices=("holm", "none"), default="holm",
                         help="adjust the Mann-Whitney p over the benchmarks compared (default holm)")
-    parser.add_argument("--accuracy-tolerance", type=_images, default=0, metavar="IMAGES",
+    parser.add_argument("--accuracy-tolerance", type=_whole_number("images", 0), default=0, metavar="IMAGES",
                         help="accuracy change tolerated, in test images (default 0)")
     parser.add_argument("--show", choices=("changes", "all"), default="changes",
                         help="table rows: only changes (default) or every comparison")
@@ -846,6 +932,7 @@ def run(args: argparse.Namespace) -> None:
         path = save_baseline(with_embedded_rounds(results, rounds), paths[0], args.save)
         print(f"{path}: baseline of machine class {class_slug(results)} (raw rounds: {note})")
         return
+    history: list[tuple[dict, Path]] = []
     if args.against:
         if len(paths) != 1:
             raise UsageError("--against BASELINE takes exactly one RESULTS file (the new run)")
@@ -859,18 +946,20 @@ def run(args: argparse.Namespace) -> None:
             raise DataError(note)
         print(f"prunebench compare: {note}", file=sys.stderr)
         base = load_for_compare(base_path)
+        history = [(load_for_compare(path), path) for path in earlier_baselines(base_path, args.history - 1)]
     else:
-        if len(paths) != 2:
-            raise UsageError(f"expected BASE and NEW results files, got {len(paths)} (or use --against / --save)")
-        base_path, new_path = paths
+        if len(paths) < 2:
+            raise UsageError(f"expected BASE... NEW results files, got {len(paths)} (or use --against / --save)")
+        *earlier, base_path, new_path = paths
         base, new = load_for_compare(base_path), load_for_compare(new_path)
+        history = [(load_for_compare(path), path) for path in earlier]
     if args.output is not None and args.output.is_dir():
         raise DataError(f"--output {args.output}: is a directory, expected a file name")
     same = same_machine_class(base, new)
     base_rounds, base_note = raw_rounds(base, base_path, args.base_benchmarks) if same else ({}, "")
     new_rounds, new_note = raw_rounds(new, new_path, args.new_benchmarks) if same else ({}, "")
     report = compare(base, new, base_path=base_path, new_path=new_path, base_rounds=base_rounds,
-                     new_rounds=new_rounds, rounds_notes=(base_note, new_note), factor=args.factor,
+                     new_rounds=new_rounds, history=history, rounds_notes=(base_note, new_note), factor=args.factor,
                      alpha=args.alpha, p_adjust=args.p_adjust, tolerance_images=args.accuracy_tolerance,
                      fail_on=args.fail_on)
     show_all = args.show == "all"

@@ -94,3 +94,16 @@ def find_baseline(selector: str, new_results: dict, new_path: Path) -> tuple[Pat
         if (selector.isdigit() and int(selector) == number) or selector == name:
             return path, f"baseline {path}"
     return None, f"no baseline {selector!r} of machine class {slug} under {root}"
+
+
+def earlier_baselines(chosen: Path, count: int) -> list[Path]:
+    """Up to ``count`` numbered baselines stored before ``chosen`` in its folder (its machine class), oldest
+    first: the further baseline runs a time verdict needs. None for a baseline outside the store."""
+    if count <= 0:
+        return []
+    stored = _numbered(chosen.parent)
+    numbers = [path.resolve() for _, _, path in stored]
+    if chosen.resolve() not in numbers:
+        return []
+    index = numbers.index(chosen.resolve())
+    return [path for _, _, path in stored[max(0, index - count):index]]

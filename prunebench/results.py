@@ -62,18 +62,24 @@ def validate_results(results: Any, path: str | os.PathLike = "<results>") -> dic
 
 def load_results(path: str | os.PathLike) -> dict:
     """The validated results dict stored at ``path``."""
+    return validate_results(read_results_json(path), path)
+
+
+def read_results_json(path: str | os.PathLike) -> Any:
+    """The parsed JSON at ``path``, not yet validated; DataError (one line naming the file) otherwise."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DataError(f"{path}: results file not found (run the suite first)") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, expected a results JSON file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: cannot read results file ({error})") from None
     try:
-        results = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise DataError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
-    return validate_results(results, path)
 
 
 def encode_correct(correct: np.ndarray) -> str:

@@ -16,7 +16,9 @@ from prunebench.cli import main
 from prunebench.compare_baselines import class_slug
 from prunebench.compare_stats import (
     accuracy_images,
+    between_run_test,
     crossover,
+    detectable_factor,
     holm,
     mann_whitney_p,
     median_ratio,
@@ -84,6 +86,40 @@ def test_a_25_percent_slowdown_is_flagged_and_none_is_not(n):
         assert time_verdict(median_ratio(base, new), mann_whitney_p(base, new)) == "unchanged"
 
 
+def _family_runs(rng, runs: int, benchmarks: int, spread: float, shift: float = 0.0) -> tuple[list, list]:
+    """Log medians of one family in ``runs`` baseline runs and a new one: a common level per benchmark, a
+    shift per run shared by the family (sd ``spread``), 1% noise per benchmark; the new run moved by ``shift``."""
+    level = rng.normal(-7.0, 1.0, benchmarks)
+
+    def run(moved: float) -> list[float]:
+        return list(level + rng.normal(0.0, spread) + moved + rng.normal(0.0, 0.01, benchmarks))
+
+    return [run(0.0) for _ in range(runs)], run(shift)
+
+
+def test_between_run_test_is_calibrated_and_finds_a_shift_of_the_whole_family():
+    rng = np.random.default_rng(7)
+    # No change: the new run is one more draw of the run shift, so p < 0.05 about 5% of the time however
+    # large the run shifts are (here 15%, a tf-dense batch-1 family on a shared VM).
+    pvalues = [between_run_test(*_family_runs(rng, 5, 14, 0.15))["p"] for _ in range(2000)]
+    assert 0.035 < np.mean(np.array(pvalues) < 0.05) < 0.065
+    # A 25% slowdown against 3% run shifts, 8 baseline runs: found nearly every time (power about 99%)
+    tests = [between_run_test(*_family_runs(rng, 8, 14, 0.03, np.log(1.25))) for _ in range(200)]
+    assert {test["df"] for test in tests} == {7}
+    assert sum(time_verdict(np.exp(test["d"]), test["p"]) == "slower" for test in tests) >= 194
+
+
+def test_between_run_test_edges_and_detectable_factor():
+    assert between_run_test([[0.0, 1.0]], [0.0, 1.0]) is None  # one baseline run: no spread to judge against
+    assert between_run_test([[0.0], [0.0]], []) is None
+    assert between_run_test([[0.0, 1.0], [0.0, 1.0]], [0.0, 1.0])["p"] == 1.0
+    assert between_run_test([[0.0, 1.0], [0.0, 1.0]], [0.1, 1.1])["p"] == 0.0
+    # more baseline runs see smaller changes; never below the factor
+    factors = [detectable_factor(0.04, runs, 18) for runs in (2, 3, 5, 10, 30)]
+    assert factors == sorted(factors, reverse=True) and factors[-1] >= 1.10 and factors[0] > 2
+    assert detectable_factor(0.0, 5, 18) == pytest.approx(1.10)
+
+
 # ---- fabricated results through the command line ---------------------------------------------------------
 
 def _with_claims(results: dict) -> dict:
@@ -97,25 +133,34 @@ def _with_claims(results: dict) -> dict:
     return results
 
 
-def _with_samples(results: dict, rng, slowdown: dict[str, float] | None = None) -> dict:
-    """Raw rounds (newer schema's samples_s) for every timing; ``slowdown`` by engine multiplies them."""
+def _with_samples(results: dict, rng, slowdown: dict[str, float] | None = None, run_shift: float = 0.02) -> dict:
+    """Raw rounds (newer schema's samples_s) for every timing, each family (timing key) moved by a random
+    run shift of sd ``run_shift`` as whole runs move on a shared machine; ``slowdown`` by engine multiplies them."""
     slowdown = slowdown or {}
     entries = [entry for model in results["models"] for entry in model["timings"].items()]
     entries += [entry for fc1 in results["fc1"] for entry in fc1["timings"].items()]
+    shifts = {key: rng.lognormal(0.0, run_shift) for key in sorted({key for key, _ in entries})}
     for key, timing in entries:
         n = int(rng.integers(20, 101))
-        samples = timing["median_s"] * (1 + slowdown.get(key.split("/")[0], 0.0)) * rng.lognormal(0.0, 0.1, n)
+        samples = (timing["median_s"] * (1 + slowdown.get(key.split("/")[0], 0.0)) * shifts[key]
+                   * rng.lognormal(0.0, 0.1, n))
         timing.update(samples_s=[float(x) for x in samples], median_s=float(np.median(samples)), rounds=n)
     return results
 
 
 def _pair(tmp_path, base: dict, new: dict) -> tuple[str, str]:
-    (tmp_path / "base").mkdir(exist_ok=True)
-    (tmp_path / "new").mkdir(exist_ok=True)
-    paths = tmp_path / "base" / "results.json", tmp_path / "new" / "results.json"
-    for results, path in zip((base, new), paths, strict=True):
-        path.write_text(json.dumps(results))
-    return str(paths[0]), str(paths[1])
+    return _runs(tmp_path, base, new)
+
+
+def _runs(tmp_path, *runs: dict) -> tuple[str, ...]:
+    """Each results dict written as <name>/results.json (baselines b0, b1, ..., then base and new)."""
+    names = [f"b{index}" for index in range(len(runs) - 2)] + ["base", "new"]
+    paths = []
+    for results, name in zip(runs, names, strict=True):
+        (tmp_path / name).mkdir(exist_ok=True)
+        paths.append(tmp_path / name / "results.json")
+        paths[-1].write_text(json.dumps(results))
+    return tuple(map(str, paths))
 
 
 def _failing(text: str, category: str) -> list[str]:
@@ -201,40 +246,73 @@ def test_accuracy_tolerance_is_in_images_and_needs_the_same_settings(tmp_path, f
     assert "thresholds, sizes and formats not compared" in out
 
 
-def test_injected_slowdown_in_raw_rounds_is_flagged_slower(tmp_path, fabricated, capsys):
-    base = _with_samples(copy.deepcopy(fabricated), np.random.default_rng(1))
-    same = _with_samples(copy.deepcopy(fabricated), np.random.default_rng(2))
-    slow = _with_samples(copy.deepcopy(fabricated), np.random.default_rng(3), {"tf-sparse": 0.25})
-    assert main(["compare", *_pair(tmp_path, base, same), "--fail-on", "time", "--format", "json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["timings"]["counts"]["slower"] == 0 and report["timings"]["counts"]["faster"] == 0
-    assert report["timings"]["counts"]["unchanged"] == len(report["timings"]["benchmarks"]) > 50
+def test_injected_slowdown_is_flagged_per_family_against_several_baseline_runs(tmp_path, fabricated, capsys):
+    rng = np.random.default_rng(1)
+    baselines = [_with_samples(copy.deepcopy(fabricated), rng) for _ in range(6)]
+    same = _with_samples(copy.deepcopy(fabricated), rng)
+    slow = _with_samples(copy.deepcopy(fabricated), rng, {"tf-sparse": 0.25})
+    assert main(["compare", *_runs(tmp_path, *baselines, same), "--fail-on", "time", "--format", "json"]) == 0
+    timings = json.loads(capsys.readouterr().out)["timings"]
+    assert timings["baseline_runs"] == 6 and len(timings["families"]) == 6
+    assert timings["family_counts"]["unchanged"] == 6 and timings["counts"]["unchanged"] == len(timings["benchmarks"]) > 50
 
-    assert main(["compare", *_pair(tmp_path, base, slow), "--fail-on", "time", "--format", "json"]) == 1
+    assert main(["compare", *_runs(tmp_path, *baselines, slow), "--fail-on", "time", "--format", "json"]) == 1
     captured = capsys.readouterr()
-    rows = json.loads(captured.out)["timings"]["benchmarks"]
-    slower = {row["benchmark"] for row in rows if row["verdict"] == "slower"}
-    sparse = {row["benchmark"] for row in rows if "/tf-sparse/" in "/" + row["benchmark"].split(" ")[-1]}
-    assert slower == sparse and len(sparse) == 24
-    assert all(row["verdict"] == "unchanged" for row in rows if row["benchmark"] not in sparse)
+    timings = json.loads(captured.out)["timings"]
+    slower = {family["family"] for family in timings["families"] if family["verdict"] == "slower"}
+    assert slower == {family["family"] for family in timings["families"] if family["family"].startswith("tf-sparse/")}
+    assert all(family["verdict"] == "unchanged" for family in timings["families"] if family["family"] not in slower)
+    assert {row["benchmark"] for row in timings["benchmarks"] if row["verdict"] == "slower"} == {
+        row["benchmark"] for row in timings["benchmarks"] if row["family"] in slower}
     failing = _failing(captured.err, "time")
-    assert len(failing) == 24 and all(" slower x1." in line and "p_adj" in line for line in failing)
+    assert len(failing) == len(slower) == 2  # tf-sparse's network timings at batch 1 and 32
+    assert all(" slower x1.2" in line and "against 6 baseline runs" in line and "p_adj" in line for line in failing)
     # time does not fail by default
-    assert main(["compare", *_pair(tmp_path, base, slow)]) == 0
+    assert main(["compare", *_runs(tmp_path, *baselines, slow)]) == 0
 
 
-def test_no_raw_rounds_means_time_not_judged(tmp_path, fabricated, capsys):
-    for entry in fabricated["models"] + fabricated["fc1"]:
-        for timing in entry["timings"].values():
-            timing.pop("samples_s", None)  # schema 1: medians only, and no pytest-benchmark JSON
-    slow = copy.deepcopy(fabricated)
+def test_a_run_noisier_than_every_baseline_is_not_judged(tmp_path, fabricated, capsys):
+    rng = np.random.default_rng(4)
+    baselines = [_with_samples(copy.deepcopy(fabricated), rng) for _ in range(4)]
+    slow = _with_samples(copy.deepcopy(fabricated), rng, {"tf-sparse": 0.5})
+    for index, results in enumerate(baselines):
+        results["noise"] = {"machine": 0.04 + 0.01 * index}
+    slow["noise"] = {"machine": 0.071}
+    assert main(["compare", *_runs(tmp_path, *baselines, slow), "--fail-on", "time"]) == 0
+    out = capsys.readouterr().out
+    assert "machine noise (IQR/median 0.071) exceeds every baseline run's (at most 0.070)" in out
+    slow["noise"] = {"machine": 0.07}  # as noisy as the noisiest baseline: judged
+    assert main(["compare", *_runs(tmp_path, *baselines, slow), "--fail-on", "time"]) == 1
+    assert "time: tf-sparse/cpu/network/batch=32 slower x1.4" in capsys.readouterr().out
+
+
+def test_one_baseline_run_judges_no_time(tmp_path, fabricated, capsys):
+    rng = np.random.default_rng(2)
+    base = _with_samples(copy.deepcopy(fabricated), rng)
+    slow = _with_samples(copy.deepcopy(fabricated), rng, {"tf-sparse": 1.0})
+    assert main(["compare", *_pair(tmp_path, base, slow), "--fail-on", "time"]) == 0
+    out = capsys.readouterr().out
+    assert "Time not judged: one baseline run cannot tell a change of the code from a shift of the run" in out
+    assert "PASSED" in out
+
+
+def test_medians_alone_are_judged_between_runs(tmp_path, fabricated, capsys):
+    """Schema 1 keeps no raw rounds: the between-run test needs only the medians; the within-run p is n/a."""
+    rng = np.random.default_rng(3)
+    runs = [_with_samples(copy.deepcopy(fabricated), rng) for _ in range(5)]
+    slow = runs.pop()
     for model in slow["models"]:
         for timing in model["timings"].values():
             timing["median_s"] *= 3
-    assert main(["compare", *_pair(tmp_path, fabricated, slow), "--fail-on", "time"]) == 0
-    out = capsys.readouterr().out
-    assert "have no raw rounds on a side: their time was not judged" in out
-    assert "slower 0" in out
+    for results in [*runs, slow]:
+        for entry in results["models"] + results["fc1"]:
+            for timing in entry["timings"].values():
+                timing.pop("samples_s", None)
+    assert main(["compare", *_runs(tmp_path, *runs, slow), "--fail-on", "time", "--format", "json"]) == 1
+    timings = json.loads(capsys.readouterr().out)["timings"]
+    assert {family["verdict"] for family in timings["families"] if "/network/" in family["family"]} == {"slower"}
+    assert {family["verdict"] for family in timings["families"] if "/fc1/" in family["family"]} == {"unchanged"}
+    assert all(row["p"] is None and "no within-run p" in row["note"] for row in timings["benchmarks"])
 
 
 # ---- bad input ------------------------------------------------------------------------------------------
@@ -269,7 +347,7 @@ def test_wrong_number_of_files_is_a_usage_error(tmp_path, capsys):
     good = tmp_path / "good.json"
     good.write_text(json.dumps(fabricate_results(timings=False)))
     assert main(["compare", str(good)]) == 2
-    assert "expected BASE and NEW" in capsys.readouterr().err
+    assert "expected BASE... NEW" in capsys.readouterr().err
 
 
 # ---- baselines ------------------------------------------------------------------------------------------
@@ -340,20 +418,22 @@ def test_paper_results_against_themselves_show_no_change(capsys):
     assert time.perf_counter() - started < 10
     out = capsys.readouterr().out
     assert "446 measures of 10 models compared" in out and "48 claims matched" in out
-    assert "not judged 336" in out  # the committed copy's benchmark JSON is not where the results name it
+    assert "against 1 baseline run." in out and "Time not judged" in out
 
 
 def test_paper_results_with_raw_rounds_judge_every_benchmark_unchanged(tmp_path, capsys):
     path = str(_paper_copy(tmp_path, with_benchmarks=True))
-    assert main(["compare", path, path, "--fail-on", "compression,claims,time", "--format", "json"]) == 0
+    assert main(["compare", path, path, path, "--fail-on", "compression,claims,time", "--format", "json"]) == 0
     timings = json.loads(capsys.readouterr().out)["timings"]
     assert timings["counts"] == {"slower": 0, "faster": 0, "unchanged": 336, "not judged": 0}
+    assert timings["baseline_runs"] == 2 and all(row["p"] == 1.0 for row in timings["families"])
     assert sum("cannot reach" in row.get("note", "") for row in timings["benchmarks"]) == 112  # batch=all, 3 rounds
     # --base-benchmarks names the committed file directly
     committed = str(PAPER_RUN / "results.json")
     assert main(["compare", committed, committed, "--base-benchmarks", str(PAPER_RUN / "benchmark.json"),
-                 "--new-benchmarks", str(PAPER_RUN / "benchmark.json")]) == 0
-    assert "unchanged 336" in capsys.readouterr().out
+                 "--new-benchmarks", str(PAPER_RUN / "benchmark.json"), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["timings"]["benchmarks"]
+    assert sum(row["p"] is not None for row in rows) == 336
 
 
 def test_paper_results_against_a_mutated_size(tmp_path, capsys):
@@ -406,7 +486,9 @@ def test_benchmark_json_of_another_run_is_not_mixed_in(tmp_path, capsys):
     benchmarks.write_text(json.dumps(document))
     assert main(["compare", str(path), str(path)]) == 0
     out = capsys.readouterr().out
-    assert "336 ignored: their median is not the one the results recorded" in out and "not judged 336" in out
+    assert "336 ignored: their median is not the one the results recorded" in out
+    assert main(["compare", str(path), str(path), "--format", "json"]) == 0
+    assert all(row["p"] is None for row in json.loads(capsys.readouterr().out)["timings"]["benchmarks"])
 
 
 def test_bad_options_are_one_line(tmp_path, fabricated, capsys):
