@@ -300,6 +300,10 @@ def compare_compression(base: dict, new: dict, tolerance_images: int = 0) -> dic
                     moved = accuracy_images(old, now, images)
                     if moved > tolerance_images:
                         changes.append({**item, "images": moved})
+                elif measure.startswith("correct.") and ABSENT in (old, now) and old != now:
+                    # recorded on one side only (schema 1 kept no per-image bits): say so, not the bits
+                    changes.append({**item, "base": "recorded" if old != ABSENT else ABSENT,
+                                    "new": "recorded" if now != ABSENT else ABSENT})
                 elif measure.startswith("correct.") and isinstance(old, str) and isinstance(now, str):
                     flipped, right = _flipped_images(old, now)
                     if flipped > tolerance_images:  # right or wrong on other images, whatever the accuracy

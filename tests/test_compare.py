@@ -436,6 +436,14 @@ def test_paper_results_with_raw_rounds_judge_every_benchmark_unchanged(tmp_path,
     assert sum(row["p"] is not None for row in rows) == 336
 
 
+def test_schema_1_against_2_names_the_per_image_record_once(capsys):
+    """The committed schema-1 run against the schema-2 one: per-image correctness exists on one side only."""
+    newer = PAPER_RUN.parent / "paper-run-2026-11-28" / "results.json"
+    assert main(["compare", str(PAPER_RUN / "results.json"), str(newer)]) == 1
+    out = capsys.readouterr().out
+    assert "compression: ratio=0.99 seed=0 correct.dense absent -> recorded" in out and "-1 -> -1" not in out
+
+
 def test_paper_results_against_a_mutated_size(tmp_path, capsys):
     path = _paper_copy(tmp_path)
     results = json.loads(path.read_text())
