@@ -9,7 +9,7 @@ says so instead of filling a number in.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -247,15 +247,19 @@ def verdict_text(claim: dict | None) -> str:
     return f"**{claim['verdict']}**{gate}"
 
 
-def summary_section(results: dict) -> str:
+def summary_section(results: dict, methods: Sequence[str] = (), models: int | None = None) -> str:
     """One screen first: per claim, the paper's statement, the verdicts over its range and beyond, the
-    effect with its interval, the margin and the reason."""
+    effect with its interval, the margin and the reason. With several ``methods``, ``results`` is the first
+    method's part and ``models`` the count over all of them."""
     claims = results["claims"]
     margins = results.get("margins") or {}
     noise = (results.get("noise") or {}).get("machine")
     head = [
         "# prunebench report\n",
-        f"Profile **{results['profile']['name']}**, {len(results['models'])} models, machine {results['machine'].get('cpu')}"
+        f"Profile **{results['profile']['name']}**, "
+        + (f"{models} models of {len(methods)} pruning methods (this summary and the paper's tables show "
+           f"{methods[0]}'s {len(results['models'])})" if len(methods) > 1 else f"{len(results['models'])} models")
+        + f", machine {results['machine'].get('cpu')}"
         f" ({results['machine'].get('threads')} threads, GPUs: {results['machine'].get('gpus') or 'none'})."
         + (f" Margins: accuracy ±{margins['accuracy'] * 100:g} pt, time ±{margins['time'] * 100:g}%." if margins else "")
         + (f" Timing noise of this run: median IQR/median {noise * 100:.1f}%." if noise is not None else "") + "\n",
@@ -609,7 +613,7 @@ def write_report(results: dict, out_dir: Path) -> list[Path]:
         figures.append(methods_figure(everything, methods, out_dir / "figures" / METHODS_FIGURE))
         extra.append(methods_section(everything, methods))
     sections = [
-        summary_section(results),
+        summary_section(results, methods, len(everything["models"])),
         header_section(results),
         "## Tables 4–9: the paper's experiments beside ours\n",
         *[ratio_section(ratio, groups.get(ratio, []), baseline) for ratio in ratios],
