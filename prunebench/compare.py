@@ -450,9 +450,9 @@ def compare_times(base: dict, new: dict, base_rounds: dict, new_rounds: dict, *,
     testable = [None if "cannot reach" in row.get("note", "") else row["p"] for row in rows]
     for row, p in zip(rows, holm(testable) if p_adjust == "holm" else testable, strict=True):
         row["p_adjusted"] = p
-    quieter = noisier_than_baselines([*history, base], new)
+    noisy = noisier_than_baselines([*history, base], new)
     families = judge_families([*history, base], new, factor=factor, alpha=alpha, p_adjust=p_adjust,
-                              judge=quieter is None)
+                              judge=noisy is None)
     verdicts = {family["family"]: family["verdict"] for family in families}
     for row in rows:
         verdict = verdicts.get(row["family"], "not judged")
@@ -464,7 +464,7 @@ def compare_times(base: dict, new: dict, base_rounds: dict, new_rounds: dict, *,
     family_counts = {verdict: sum(family["verdict"] == verdict for family in families) for verdict in VERDICTS}
     only = {side: len(set(a) - set(b)) for side, a, b in (("base", before, after), ("new", after, before))}
     return {"benchmarks": rows, "families": families, "counts": counts, "family_counts": family_counts,
-            "baseline_runs": len(history) + 1, "noisy_run": quieter, "only_in": only, "factor": factor, "alpha": alpha,
+            "baseline_runs": len(history) + 1, "noisy_run": noisy, "only_in": only, "factor": factor, "alpha": alpha,
             "p_adjust": p_adjust}
 
 
@@ -473,7 +473,7 @@ def noisier_than_baselines(baseline_runs: Sequence[dict], new: dict) -> str | No
     its timings, ``noise.machine``) exceeds that of every baseline run was disturbed in a way the baselines
     never were, so their spread says nothing about it: rerun it rather than judge it."""
     def noise(results: dict) -> float | None:
-        value = (results.get("noise") or {}).get("machine") if isinstance(results.get("noise"), dict) else None
+        value = results["noise"].get("machine") if isinstance(results.get("noise"), dict) else None
         return float(value) if _is_number(value) else None
 
     now, before = noise(new), [noise(run) for run in baseline_runs]
@@ -628,9 +628,11 @@ def compare(base: dict, new: dict, *, base_path: Path, new_path: Path, base_roun
     }
     if same:
         # Earlier baselines of another machine class say nothing about this one's run-to-run spread.
-        runs = [(results, path) for results, path in history if same_machine_class(results, new)]
+        runs, dropped = [], []
+        for results, path in history:
+            (runs if same_machine_class(results, new) else dropped).append((results, path))
         report["history"] = [str(path) for _, path in runs]
-        report["history_dropped"] = [str(path) for results, path in history if not same_machine_class(results, new)]
+        report["history_dropped"] = [str(path) for _, path in dropped]
         report["timings"] = compare_times(base, new, base_rounds or {}, new_rounds or {},
                                           history=[results for results, _ in runs], factor=factor,
                                           alpha=alpha, p_adjust=p_adjust)
