@@ -98,12 +98,12 @@ def find_baseline(selector: str, new_results: dict, new_path: Path) -> tuple[Pat
 
 def earlier_baselines(chosen: Path, count: int) -> list[Path]:
     """Up to ``count`` numbered baselines stored before ``chosen`` in its folder (its machine class), oldest
-    first: the further baseline runs a time verdict needs. None for a baseline outside the store."""
+    first: the further baseline runs a time verdict needs. An empty list for a baseline outside the store."""
     if count <= 0:
         return []
     stored = _numbered(chosen.parent)
-    numbers = [path.resolve() for _, _, path in stored]
-    if chosen.resolve() not in numbers:
+    resolved, target = [path.resolve() for _, _, path in stored], chosen.resolve()
+    if target not in resolved:
         return []
-    index = numbers.index(chosen.resolve())
+    index = resolved.index(target)
     return [path for _, _, path in stored[max(0, index - count):index]]
