@@ -25,6 +25,7 @@ class SessionState:
     clock: object = None  # PhaseClock
     timings: dict = field(default_factory=dict)  # ModelSpec -> {timing key: {"median_s", "rounds"}}
     fc1: dict = field(default_factory=dict)  # ratio -> {"timings": {...}, "fc1_bytes": {...}}
+    fc1_neurons: dict = field(default_factory=dict)  # ratio -> {"units": k, "timings": {...}}
     bandwidth: float | None = None
     training_speed: dict = field(default_factory=dict)  # trainer -> median seconds for SPEED_STEPS steps
     benchmark_json: Path | None = None

@@ -67,3 +67,32 @@ def test_fc1(benchmark, fc1_kernel, fc1_engine, device, batch, fc1_inputs, read_
         key = str(TimingKey(fc1_engine, device, "fc1", batch))
         entry["timings"][key] = timing
         entry["fc1_bytes"][key] = bytes_read
+
+
+@pytest.fixture(scope="session", params=FC1_RATIOS, ids=[f"ratio={r:g}" for r in FC1_RATIOS])
+def fc1_neuron_kernel(request, builder):
+    """Structured: the baseline's FC1 without its ``ratio`` share of neurons (smallest incoming L2 norm),
+    stored as the narrower dense layer it is."""
+    from prunebench.prune.methods.structured import neuron_keep
+
+    weights = builder.get(ModelSpec(0.0, 0)).weights
+    kept = neuron_keep(weights["w_fc1"], request.param)
+    return request.param, np.ascontiguousarray(weights["w_fc1"][:, kept]), np.ascontiguousarray(weights["b_fc1"][kept])
+
+
+@pytest.mark.benchmark
+@pytest.mark.parametrize("device", DEVICES)
+def test_fc1_neurons(benchmark, fc1_neuron_kernel, fc1_dense_engine, device, batch, fc1_inputs, session_state, suite):
+    """FC1 with whole neurons removed, on the dense engines (the layer is dense, only narrower)."""
+    from prunebench.model.engines import ENGINES
+
+    ratio, kernel, bias = fc1_neuron_kernel
+    engine = ENGINES[fc1_dense_engine]
+    skip_unavailable(engine, fc1_dense_engine, device)
+    inputs = batch_inputs(fc1_inputs, batch)
+    extra_info = {"ratio": ratio, "engine": fc1_dense_engine, "device": device, "batch_size": len(inputs),
+                  "scope": "fc1-neurons", "units": int(kernel.shape[1])}
+    timing = time_call(benchmark, engine.fc1(kernel, bias, device), inputs, batch, suite.profile, extra_info)
+    if timing is not None:
+        entry = session_state.fc1_neurons.setdefault(ratio, {"units": extra_info["units"], "timings": {}})
+        entry["timings"][str(TimingKey(fc1_dense_engine, device, "fc1-neurons", batch))] = timing

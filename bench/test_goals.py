@@ -11,6 +11,8 @@ MAX_MODEL_MIB_AT_90 = 1.45  # bitmask + zstd-19 reached ~1.42 MiB when the targe
 DENSE_PARITY_FROM = 0.9  # FC1 at batch 1: best sparse engine at least as fast as the best dense one
 SPEEDUP_AT_99_BATCH_1 = 5.0
 SPEEDUP_FROM_90_BATCH_32 = 1.5
+STRUCTURED_RATIO = 0.9  # FC1 with 90% of its neurons removed ...
+STRUCTURED_SPEEDUP_BATCH_1 = 5.0  # ... at least this much faster than the unpruned best dense FC1
 
 
 def _lossless(formats: dict) -> dict:
@@ -103,3 +105,32 @@ def test_fc1_batch_32_sparse_wins_1_5x_from_90(session_state, suite):
               if ratio >= DENSE_PARITY_FROM and dense / sparse < SPEEDUP_FROM_90_BATCH_32]
     if misses:
         pytest.xfail(f"goal not met on {cpu_model()}: " + "; ".join(misses) + f" ({_describe(best)})")
+
+
+@pytest.mark.claims
+def test_fc1_without_90_percent_of_its_neurons_is_5x_faster_at_batch_1(session_state, suite):
+    """Structured pruning's goal: FC1 with 90% of its neurons removed, as the narrower dense layer it is,
+    at least 5x faster at batch 1 than the best dense engine on the unpruned layer, both timed in this run.
+    A tenth of the work bounds the speedup near 10x; call overhead and the shared input eat into it. Judged
+    on the paper's FC1 rounds (the paper and methods profiles); an xfail naming the CPU and the gap where
+    unmet."""
+    from prunebench.model.engines import ENGINES
+    from prunebench.suite import cpu_model
+
+    if suite.profile == "quick":
+        pytest.skip("engine speed goals are judged on the paper's FC1 rounds (--profile paper or methods)")
+    key_end = "/cpu/fc1/batch=1"
+    unpruned = {key.split("/")[0]: t["median_s"] for key, t in
+                (session_state.fc1.get(0.0) or {}).get("timings", {}).items()
+                if key.endswith(key_end) and not ENGINES[key.split("/")[0]].sparse}
+    narrow = {key.split("/")[0]: t["median_s"] for key, t in
+              (session_state.fc1_neurons.get(STRUCTURED_RATIO) or {}).get("timings", {}).items()
+              if key.endswith("/cpu/fc1-neurons/batch=1")}
+    if not unpruned or not narrow:
+        pytest.skip("no FC1 timings at batch 1 for the unpruned and the 90%-neuron-pruned layer in this run")
+    dense, structured = min(unpruned, key=unpruned.get), min(narrow, key=narrow.get)
+    speedup = unpruned[dense] / narrow[structured]
+    if speedup < STRUCTURED_SPEEDUP_BATCH_1:
+        pytest.xfail(f"goal not met on {cpu_model()}: {speedup:.2f}x < {STRUCTURED_SPEEDUP_BATCH_1}x (unpruned "
+                     f"{dense} {unpruned[dense] * 1e3:.3f} ms, 90% of neurons removed {structured} "
+                     f"{narrow[structured] * 1e3:.3f} ms)")

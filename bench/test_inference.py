@@ -30,9 +30,11 @@ REFERENCE_INSTANCES = 3
 @pytest.mark.parametrize("device", DEVICES)
 def test_network(benchmark, all_models, network_engine, device, network_batch, builder, suite, session_state):
     """The whole network; sparse engines hold the pruned variables sparse (at ratio 0 too: the dense
-    kernels stored sparse, the paper's sparse network applied to the unpruned model). The unpruned
-    models' rounds are the geometric mean over their instances (``REFERENCE_INSTANCES``)."""
+    kernels stored sparse, the paper's sparse network applied to the unpruned model). Neuron-pruned
+    models run without their removed neurons, on every engine. The unpruned models' rounds are the
+    geometric mean over their instances (``REFERENCE_INSTANCES``)."""
     from prunebench.model.engines import ENGINES
+    from prunebench.prune.methods import inference_weights
 
     engine = ENGINES[network_engine]
     skip_unavailable(engine, network_engine, device)
@@ -40,7 +42,8 @@ def test_network(benchmark, all_models, network_engine, device, network_batch, b
     inputs = batch_inputs(builder.images, network_batch)
 
     def build(model):
-        return functools.partial(engine.network(model.weights, pruned, device), inputs)
+        return functools.partial(engine.network(inference_weights(model.spec.method, model.weights), pruned, device),
+                                 inputs)
 
     calls = {(model.spec, 0): build(model) for model in all_models}
     baselines = [model for model in all_models if model.spec.ratio == 0]

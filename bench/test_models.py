@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from prunebench.model.constants import FC1_UNITS
 from prunebench.paper import MIB, PAPER_RATIOS
 from prunebench.prune.methods import METHODS
 from prunebench.prune.policy import DEFAULT_PRUNED
@@ -30,6 +31,9 @@ def test_model(suite_model, suite):
     for name, row in record["variables"].items():
         if METHODS[suite_model.spec.method].ranking == "layer":
             assert row["nonzero"] == row["total"] - prune_count(row["total"], ratio), (name, row)
+        elif METHODS[suite_model.spec.method].ranking == "neuron":  # whole fc1 neurons, each weights per neuron
+            per_neuron = row["total"] // FC1_UNITS
+            assert row["nonzero"] == row["total"] - prune_count(FC1_UNITS, ratio) * per_neuron, (name, row)
     assert record["zeros_held"], "a pruned weight came back during retraining"
     assert record["agreement"]["same_class"], record["agreement"]
     assert record["agreement"]["max_logit_difference"] <= 1e-4, record["agreement"]

@@ -9,6 +9,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from prunebench.model.constants import FC1_UNITS  # noqa: E402
+
 # paper name -> (Keras layer, attribute); order is the paper's and the checkpoint's.
 PAPER_NAMES = {
     "w_conv1": ("conv1", "kernel"),
@@ -38,7 +40,7 @@ def build_cnn(seed: int = 0) -> keras.Model:
                           kernel_initializer=init, bias_initializer=bias),
             layers.MaxPooling2D(2, name="pool2"),
             layers.Flatten(name="flatten"),
-            layers.Dense(1024, activation="relu", name="fc1", kernel_initializer=init, bias_initializer=bias),
+            layers.Dense(FC1_UNITS, activation="relu", name="fc1", kernel_initializer=init, bias_initializer=bias),
             layers.Dense(10, name="fc2", kernel_initializer=init, bias_initializer=bias),
         ],
         name="paper_cnn",

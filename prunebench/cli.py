@@ -1,4 +1,4 @@
-"""``prunebench``: the paper's three commands (train -1 -2 -3, eval-dense, eval-sparse), ``merge`` and ``report``.
+"""``prunebench``: the paper's three commands (train -1 -2 -3, eval-dense, eval-sparse) and the suite's tools.
 
 Bad input ends in one line on stderr (argparse's usage block before it for a usage error) and a non-zero
 exit (2 for usage errors), never a traceback. Arguments and paths are checked before TensorFlow is
@@ -95,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     from prunebench.compare import add_arguments as add_compare_arguments
 
     add_compare_arguments(compare)
+
+    interleave = commands.add_parser("interleave", help="time base and new code in runs made back to back in "
+                                                        "pairs, then judge time pair by pair (an A/B)")
+    from prunebench.interleave import add_arguments as add_interleave_arguments
+
+    add_interleave_arguments(interleave)
     return parser
 
 
@@ -315,12 +321,19 @@ def _run_compare(args: argparse.Namespace) -> None:
     run(args)  # failing items raise a PrunebenchError (exit 1) after they are printed
 
 
+def _run_interleave(args: argparse.Namespace) -> None:
+    from prunebench.interleave import run
+
+    run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(_attach_negative_values(argv, _checked_options(parser)))
     run = {"train": _run_train, "eval-dense": _run_eval, "eval-sparse": _run_eval, "merge": _run_merge,
-           "report": _run_report, "compare": _run_compare, "build": _run_build}
+           "report": _run_report, "compare": _run_compare, "build": _run_build,
+           "interleave": _run_interleave}
     try:
         run[args.command](args)
     except PrunebenchError as error:

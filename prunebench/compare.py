@@ -7,7 +7,9 @@ Four sections, each judged by its own rule:
 - claims: verdicts matched by (id, subject, range); a changed verdict fails.
 - timings, same machine class: each timing family's shift in the new run against the spread of that shift
   over two or more baseline runs, plus a minimum factor (``prunebench.compare_stats``); a significant
-  slowdown beyond the factor fails under ``--fail-on time``. One baseline run judges no time.
+  slowdown beyond the factor fails under ``--fail-on time``. One baseline run judges no time. With
+  ``--interleaved``, runs made back to back in pairs (base, new, base, new, ...) are judged pair by pair
+  (a paired test), which cancels the machine's slow episodes that stored baselines cannot.
 - timings, different machines: only what carries over (speed relative to ``tf-dense`` in the same run, the
   FC1 crossover ratios, time x measured bandwidth); absolute times are not compared and nothing fails.
 
@@ -31,6 +33,7 @@ from prunebench.compare_stats import (
     ALPHA,
     FACTOR,
     MIN_BASELINE_RUNS,
+    MIN_PAIRS,
     VERDICTS,
     accuracy_images,
     between_run_test,
@@ -41,9 +44,11 @@ from prunebench.compare_stats import (
     mann_whitney_p,
     median_ratio,
     min_attainable_p,
+    paired_runs_test,
     time_verdict,
 )
 from prunebench.errors import DataError, PrunebenchError, UsageError
+from prunebench.keys import SCOPES
 
 CATEGORIES = ("compression", "claims", "time")
 DEFAULT_FAIL_ON = ("compression", "claims")
@@ -54,6 +59,8 @@ ACCURACY_SETTINGS = (*WEIGHT_SETTINGS, "eval_images")
 MNIST_TEST_IMAGES = 10_000
 ABSENT = "absent"
 DEFAULT_HISTORY = 5  # baseline runs the time verdict uses with --against
+# Results sections of FC1 timings and the identity kind of their entries (the kind is the timing scope).
+FC1_SECTIONS = {"fc1": "fc1", "fc1_neurons": "fc1-neurons"}
 MAX_ROWS = 20  # rows of a relative-time table shown without --show all (largest changes first)
 
 
@@ -100,13 +107,14 @@ def _check_details(results: dict, path: Path) -> None:
 
     for index, model in enumerate(results["models"]):
         check_timings(f"models[{index}].timings", model["timings"])
-    fc1 = results.get("fc1") or []
-    if not isinstance(fc1, list):
-        fail("fc1", "is not a list")
-    for index, entry in enumerate(fc1):
-        if not isinstance(entry, dict) or not _is_number(entry.get("ratio")):
-            fail(f"fc1[{index}]", "lacks a numeric ratio")
-        check_timings(f"fc1[{index}].timings", entry.get("timings") or {})
+    for section in FC1_SECTIONS:
+        fc1 = results.get(section) or []
+        if not isinstance(fc1, list):
+            fail(section, "is not a list")
+        for index, entry in enumerate(fc1):
+            if not isinstance(entry, dict) or not _is_number(entry.get("ratio")):
+                fail(f"{section}[{index}]", "lacks a numeric ratio")
+            check_timings(f"{section}[{index}].timings", entry.get("timings") or {})
     for index, claim in enumerate(results["claims"]):
         if not isinstance(claim, dict) or not all(isinstance(claim.get(key), str) for key in ("id", "subject", "verdict")):
             fail(f"claims[{index}]", "lacks a string id, subject or verdict")
@@ -124,20 +132,22 @@ def _ratio(value: float) -> float:
 
 
 def timing_entries(results: dict) -> dict[tuple, dict]:
-    """Every timing entry by identity: ("model", ratio, seed, key) or ("fc1", ratio, None, key)."""
+    """Every timing entry by identity: ("model", ratio, seed, key), ("fc1", ratio, None, key) or
+    ("fc1-neurons", ratio, None, key)."""
     entries = {}
     for model in _paper_method(results):
         for key, entry in model["timings"].items():
             entries[("model", _ratio(model["ratio"]), int(model["seed"]), key)] = entry
-    for fc1 in results.get("fc1") or []:
-        for key, entry in (fc1.get("timings") or {}).items():
-            entries[("fc1", _ratio(fc1["ratio"]), None, key)] = entry
+    for section, kind in FC1_SECTIONS.items():
+        for fc1 in results.get(section) or []:
+            for key, entry in (fc1.get("timings") or {}).items():
+                entries[(kind, _ratio(fc1["ratio"]), None, key)] = entry
     return entries
 
 
 def label(ident: tuple) -> str:
     kind, ratio, seed, key = ident
-    return f"ratio={ratio:g} seed={seed} {key}" if kind == "model" else f"fc1 ratio={ratio:g} {key}"
+    return f"ratio={ratio:g} seed={seed} {key}" if kind == "model" else f"{kind} ratio={ratio:g} {key}"
 
 
 def benchmark_json_candidates(results: dict, results_path: Path) -> list[Path]:
@@ -209,12 +219,12 @@ def _benchmark_ident(bench: Any) -> tuple | None:
         return None
     info, params = bench.get("extra_info") or {}, bench.get("params") or {}
     scope, batch = info.get("scope"), params.get("batch")
-    if scope not in ("network", "fc1") or batch is None or not _is_number(info.get("ratio")):
+    if scope not in SCOPES or batch is None or not _is_number(info.get("ratio")):
         return None
     key = f"{info.get('engine')}/{info.get('device')}/{scope}/batch={batch}"
     if scope == "network":
         return ("model", _ratio(info["ratio"]), int(info.get("seed", 0)), key) if _is_number(info.get("seed")) else None
-    return ("fc1", _ratio(info["ratio"]), None, key)
+    return (scope, _ratio(info["ratio"]), None, key)
 
 
 def with_embedded_rounds(results: dict, rounds: dict[tuple, list[float]]) -> dict:
@@ -425,10 +435,13 @@ def same_machine_class(base: dict, new: dict) -> bool:
 
 
 def compare_times(base: dict, new: dict, base_rounds: dict, new_rounds: dict, *, history: Sequence[dict] = (),
-                  factor: float = FACTOR, alpha: float = ALPHA, p_adjust: str = "holm") -> dict:
+                  earlier_new: Sequence[dict] = (), factor: float = FACTOR, alpha: float = ALPHA,
+                  p_adjust: str = "holm") -> dict:
     """Same machine class. Verdicts per timing family, between runs: the new run against the baseline runs
-    ``history`` + ``base`` (``compare_stats``). Per benchmark: both medians against ``base``, the factor and
-    the within-run Mann-Whitney p on the raw rounds, which describes and gates nothing."""
+    ``history`` + ``base``; or, given ``earlier_new`` (one per ``history`` run, each made right after it),
+    the interleaved pairs ``zip(history + base, earlier_new + new)`` by a paired test (``compare_stats``).
+    Per benchmark: both medians against ``base``, the factor and the within-run Mann-Whitney p on the raw
+    rounds, which describes and gates nothing."""
     before, after = timing_entries(base), timing_entries(new)
     rows = []
     for ident in sorted(set(before) & set(after), key=_sort_ident):
@@ -450,9 +463,13 @@ def compare_times(base: dict, new: dict, base_rounds: dict, new_rounds: dict, *,
     testable = [None if "cannot reach" in row.get("note", "") else row["p"] for row in rows]
     for row, p in zip(rows, holm(testable) if p_adjust == "holm" else testable, strict=True):
         row["p_adjusted"] = p
-    noisy = noisier_than_baselines([*history, base], new)
-    families = judge_families([*history, base], new, factor=factor, alpha=alpha, p_adjust=p_adjust,
-                              judge=noisy is None)
+    interleaved = bool(earlier_new)
+    if interleaved and len(earlier_new) != len(history):
+        raise UsageError(f"interleaved runs come in pairs: {len(history) + 1} base runs, {len(earlier_new) + 1} new")
+    # A disturbed new run says nothing against stored baselines; in a pair, its base run shares the episode.
+    noisy = None if interleaved else noisier_than_baselines([*history, base], new)
+    families = judge_families([*history, base], [*earlier_new, new], paired=interleaved, factor=factor,
+                              alpha=alpha, p_adjust=p_adjust, judge=noisy is None)
     verdicts = {family["family"]: family["verdict"] for family in families}
     for row in rows:
         verdict = verdicts.get(row["family"], "not judged")
@@ -464,7 +481,8 @@ def compare_times(base: dict, new: dict, base_rounds: dict, new_rounds: dict, *,
     family_counts = {verdict: sum(family["verdict"] == verdict for family in families) for verdict in VERDICTS}
     only = {side: len(set(a) - set(b)) for side, a, b in (("base", before, after), ("new", after, before))}
     return {"benchmarks": rows, "families": families, "counts": counts, "family_counts": family_counts,
-            "baseline_runs": len(history) + 1, "noisy_run": noisy, "only_in": only, "factor": factor, "alpha": alpha,
+            "baseline_runs": len(history) + 1, "interleaved_pairs": len(history) + 1 if interleaved else None,
+            "noisy_run": noisy, "only_in": only, "factor": factor, "alpha": alpha,
             "p_adjust": p_adjust}
 
 
@@ -483,23 +501,29 @@ def noisier_than_baselines(baseline_runs: Sequence[dict], new: dict) -> str | No
             f"(at most {max(before):.3f}): a disturbed run; time not judged, rerun it")
 
 
-def judge_families(baseline_runs: Sequence[dict], new: dict, *, factor: float = FACTOR, alpha: float = ALPHA,
-                   p_adjust: str = "holm", judge: bool = True) -> list[dict]:
-    """The between-run test of every timing family over the benchmarks that all runs timed (none when
-    ``judge`` is false: the families are listed, not judged)."""
+def judge_families(baseline_runs: Sequence[dict], new_runs: Sequence[dict], *, paired: bool = False,
+                   factor: float = FACTOR, alpha: float = ALPHA, p_adjust: str = "holm", judge: bool = True) -> list[dict]:
+    """The time test of every timing family over the benchmarks that all runs timed: the last of
+    ``new_runs`` against ``baseline_runs`` (``between_run_test``), or with ``paired`` the runs pair by pair
+    (``paired_runs_test``). None is judged when ``judge`` is false: the families are listed only."""
     medians = [_medians(run) for run in baseline_runs]
-    now = _medians(new)
+    news = [_medians(run) for run in (new_runs if paired else new_runs[-1:])]
     members: dict[str, list[tuple]] = {}
-    for ident in sorted(now, key=_sort_ident):
-        if now[ident] > 0 and all(run.get(ident, 0) > 0 for run in medians):
+    for ident in sorted(news[-1], key=_sort_ident):
+        if all(run.get(ident, 0) > 0 for run in [*medians, *news]):
             members.setdefault(ident[3], []).append(ident)
     families = []
     for family, idents in sorted(members.items()):
-        test = between_run_test([[math.log(run[i]) for i in idents] for run in medians],
-                                [math.log(now[i]) for i in idents]) if judge else None
+        logs = [[math.log(run[i]) for i in idents] for run in medians]
+        test = None
+        if judge:
+            test = (paired_runs_test(logs, [[math.log(run[i]) for i in idents] for run in news]) if paired
+                    else between_run_test(logs, [math.log(news[-1][i]) for i in idents]))
         families.append({"family": family, "benchmarks": len(idents), "baseline_runs": len(medians),
+                         "basis": f"{len(medians)} interleaved pairs" if paired else f"{len(medians)} baseline runs",
                          "factor": math.exp(test["d"]) if test else None,
                          "spread": math.exp(test["s"]) if test else None,
+                         "scale": test["scale"] if test else None, "df": test["df"] if test else None,
                          "t": test["t"] if test else None, "p": test["p"] if test else None})
     pvalues = [family["p"] for family in families]
     judged = sum(p is not None for p in pvalues)
@@ -507,13 +531,13 @@ def judge_families(baseline_runs: Sequence[dict], new: dict, *, factor: float = 
         family["p_adjusted"] = p
         family["verdict"] = "not judged" if p is None else time_verdict(family["factor"], p, factor=factor, alpha=alpha)
         family["detectable_factor"] = (None if p is None else detectable_factor(
-            math.log(family["spread"]), len(medians), judged if p_adjust == "holm" else 1, factor=factor, alpha=alpha))
+            family["scale"], family["df"], judged if p_adjust == "holm" else 1, factor=factor, alpha=alpha))
     return families
 
 
 def time_line(family: dict) -> str:
     return (f"time: {family['family']} {family['verdict']} x{family['factor']:.3f} over {family['benchmarks']} "
-            f"benchmarks (against {family['baseline_runs']} baseline runs: spread x{family['spread']:.3f}, "
+            f"benchmarks (against {family['basis']}: spread x{family['spread']:.3f}, "
             f"t {family['t']:.2f}, p_adj {family['p_adjusted']:.2g})")
 
 
@@ -609,11 +633,20 @@ def compare_bandwidth(base: dict, new: dict, factor: float = FACTOR) -> dict:
 # ---- the whole comparison ---------------------------------------------------------------------------------
 
 def compare(base: dict, new: dict, *, base_path: Path, new_path: Path, base_rounds: dict | None = None,
-            new_rounds: dict | None = None, history: Sequence[tuple[dict, Path]] = (), rounds_notes: tuple[str, str] = ("", ""), factor: float = FACTOR,
-            alpha: float = ALPHA, p_adjust: str = "holm", tolerance_images: int = 0,
+            new_rounds: dict | None = None, history: Sequence[tuple[dict, Path]] = (),
+            earlier_new: Sequence[tuple[dict, Path]] = (), rounds_notes: tuple[str, str] = ("", ""),
+            factor: float = FACTOR, alpha: float = ALPHA, p_adjust: str = "holm", tolerance_images: int = 0,
             fail_on: Iterable[str] = DEFAULT_FAIL_ON) -> dict:
+    """The whole comparison of ``new`` with ``base``. ``history``: earlier baseline runs, oldest first, for
+    the time verdict; with ``earlier_new`` (the new run made right after each of them) the runs are
+    interleaved pairs, judged by the paired test."""
     fail_on = tuple(fail_on)
     same = same_machine_class(base, new)
+    if earlier_new:
+        strangers = [str(path) for results, path in [*history, *earlier_new] if not same_machine_class(results, new)]
+        if strangers or not same:
+            raise DataError("interleaved runs are made on one machine, but these are of another machine class: "
+                            + ", ".join(strangers or [str(base_path)]))
     report: dict[str, Any] = {
         "kind": "prunebench-compare", "schema_version": 1,
         "base": _describe(base, base_path), "new": _describe(new, new_path),
@@ -633,8 +666,10 @@ def compare(base: dict, new: dict, *, base_path: Path, new_path: Path, base_roun
             (runs if same_machine_class(results, new) else dropped).append((results, path))
         report["history"] = [str(path) for _, path in runs]
         report["history_dropped"] = [str(path) for _, path in dropped]
+        report["interleaved"] = [[str(b), str(n)] for (_, b), (_, n) in zip(history, earlier_new)] if earlier_new else None
         report["timings"] = compare_times(base, new, base_rounds or {}, new_rounds or {},
-                                          history=[results for results, _ in runs], factor=factor,
+                                          history=[results for results, _ in runs],
+                                          earlier_new=[results for results, _ in earlier_new], factor=factor,
                                           alpha=alpha, p_adjust=p_adjust)
         report["timings"]["raw_rounds"] = {"base": rounds_notes[0], "new": rounds_notes[1]}
     else:
@@ -751,13 +786,22 @@ def _sections(report: dict, show_all: bool) -> list[tuple[str, list[str], tuple[
 
 def _timing_sections(report: dict, show_all: bool) -> list[tuple[str, list[str], tuple[list[str], list[list[str]]] | None]]:
     timings = report["timings"]
-    runs, counts = timings["baseline_runs"], timings["family_counts"]
+    runs, counts, pairs = timings["baseline_runs"], timings["family_counts"], timings.get("interleaved_pairs")
     adjust = "Holm-adjusted " if timings["p_adjust"] == "holm" else ""
     paragraphs = [
         f"Same machine class: {len(timings['benchmarks'])} benchmarks in {len(timings['families'])} families "
-        f"(engine/device/scope/batch), against {runs} baseline run{'s' if runs != 1 else ''}"
-        + (f" ({', '.join(report['history'])} and base)" if report.get("history") else "") + "."]
-    if runs < MIN_BASELINE_RUNS:
+        f"(engine/device/scope/batch), "
+        + (f"over {pairs} interleaved pairs of runs (base, new, base, new, ...; made back to back)." if pairs else
+           f"against {runs} baseline run{'s' if runs != 1 else ''}"
+           + (f" ({', '.join(report['history'])} and base)" if report.get("history") else "") + ".")]
+    if pairs:
+        paragraphs.append(
+            f"families: slower {counts['slower']}, faster {counts['faster']}, unchanged {counts['unchanged']}, "
+            f"not judged {counts['not judged']} (rule: each pair's shift of the family, new against its base, "
+            f"paired t over the pairs with {pairs - 1} df, {adjust}p < {timings['alpha']}, and beyond "
+            f"x{timings['factor']:.2f}; 'spread' is the pairs' spread of the shift, 'detectable' the smallest "
+            "slowdown these pairs could flag).")
+    elif runs < MIN_BASELINE_RUNS:
         paragraphs.append(
             "Time not judged: one baseline run cannot tell a change of the code from a shift of the run (whole "
             "engines move together between runs on shared machines). Give two or more baselines of this machine "
@@ -778,7 +822,7 @@ def _timing_sections(report: dict, show_all: bool) -> list[tuple[str, list[str],
     rows = [[family["family"], str(family["benchmarks"]), _times(family["factor"]), _times(family["spread"]),
              "n/a" if family["t"] is None else f"{family['t']:.2f}", _p(family["p_adjusted"]),
              _times(family["detectable_factor"]), family["verdict"]] for family in timings["families"]]
-    sections = [("Timings (between runs, per family)", paragraphs,
+    sections = [(f"Timings ({'interleaved pairs' if pairs else 'between runs'}, per family)", paragraphs,
                  (["family", "benchmarks", "shift", "spread", "t", "p adj", "detectable", "verdict"], rows) if rows else None)]
     shown = [row for row in timings["benchmarks"] if show_all or row["verdict"] in ("slower", "faster")]
     shown, hidden = _limit(shown, "factor", show_all)
@@ -899,6 +943,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "store with --save")
     parser.add_argument("--against", metavar="BASELINE",
                         help="compare RESULTS with a stored baseline: latest, a number, a --save name or a path")
+    parser.add_argument("--interleaved", action="store_true",
+                        help="RESULTS are BASE1 NEW1 BASE2 NEW2 ...: pairs made back to back on one machine, "
+                             "in the order they ran; time is judged pair by pair (a paired test over the "
+                             "pairs), the last pair is compared in full")
     parser.add_argument("--history", type=_whole_number("runs", 1), default=DEFAULT_HISTORY, metavar="N",
                         help="with --against: judge time against the N newest baselines of the machine class up "
                              f"to the chosen one (default {DEFAULT_HISTORY}; time needs at least 2)")
@@ -930,6 +978,9 @@ def run(args: argparse.Namespace) -> None:
     """The ``compare`` sub-command. Prints the comparison; raises RegressionsFound after printing the
     failing items one a line on stderr, PrunebenchError on bad input."""
     paths = list(args.results)
+    earlier_new: list[tuple[dict, Path]] = []
+    if args.interleaved and (args.against or args.save is not None):
+        raise UsageError("--interleaved takes its pairs on the command line, not with --against or --save")
     if args.save is not None:
         if args.against or len(paths) != 1:
             raise UsageError("--save NAME takes exactly one RESULTS file and no --against")
@@ -953,6 +1004,13 @@ def run(args: argparse.Namespace) -> None:
         print(f"prunebench compare: {note}", file=sys.stderr)
         base = load_for_compare(base_path)
         history = [(load_for_compare(path), path) for path in earlier_baselines(base_path, args.history - 1)]
+    elif args.interleaved:
+        if len(paths) < 2 * MIN_PAIRS or len(paths) % 2:
+            raise UsageError(f"--interleaved expects BASE1 NEW1 BASE2 NEW2 ...: an even number of at least "
+                             f"{2 * MIN_PAIRS} results files, got {len(paths)}")
+        runs = [(load_for_compare(path), path) for path in paths]
+        *history, (base, base_path) = runs[0::2]
+        *earlier_new, (new, new_path) = runs[1::2]
     else:
         if len(paths) < 2:
             raise UsageError(f"expected BASE... NEW results files, got {len(paths)} (or use --against / --save)")
@@ -965,7 +1023,8 @@ def run(args: argparse.Namespace) -> None:
     base_rounds, base_note = raw_rounds(base, base_path, args.base_benchmarks) if same else ({}, "")
     new_rounds, new_note = raw_rounds(new, new_path, args.new_benchmarks) if same else ({}, "")
     report = compare(base, new, base_path=base_path, new_path=new_path, base_rounds=base_rounds,
-                     new_rounds=new_rounds, history=history, rounds_notes=(base_note, new_note), factor=args.factor,
+                     new_rounds=new_rounds, history=history, earlier_new=earlier_new,
+                     rounds_notes=(base_note, new_note), factor=args.factor,
                      alpha=args.alpha, p_adjust=args.p_adjust, tolerance_images=args.accuracy_tolerance,
                      fail_on=args.fail_on)
     show_all = args.show == "all"

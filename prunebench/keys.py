@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCOPES = ("network", "fc1")
+SCOPES = ("network", "fc1", "fc1-neurons")  # fc1-neurons: FC1 with whole neurons removed (narrower, dense)
 
 
 @dataclass(frozen=True)
 class TimingKey:
     engine: str
     device: str
-    scope: str  # "network" or "fc1"
+    scope: str  # one of SCOPES
     batch: int | str  # a batch size, or "all" for the whole evaluation set
 
     def __str__(self) -> str:

@@ -590,6 +590,45 @@ def methods_figure(results: dict, methods: list[str], path: Path) -> Path:
     return save_figure(figure, path)
 
 
+def structured_fc1_section(results: dict, sparse: dict[str, bool]) -> str:
+    """FC1 with whole neurons removed (a narrower dense layer) beside the unpruned best dense FC1 and the
+    best unstructured sparse engine at the same ratio: what structure buys over sparsity."""
+    title = "## FC1 with whole neurons removed (structured)\n\n"
+    entries = {float(entry["ratio"]): entry for entry in results.get("fc1_neurons") or []}
+    unstructured = {float(entry["ratio"]): entry for entry in results.get("fc1") or []}
+    if not any(entry.get("timings") for entry in entries.values()):
+        return title + NO_TIMINGS + "\n"
+    by_place: dict[tuple[str, str], dict[float, dict[str, float]]] = {}
+    for ratio, entry in entries.items():
+        for key, timing in entry["timings"].items():
+            engine, device, _, batch = parse_timing_key(key)
+            by_place.setdefault((device, batch), {}).setdefault(ratio, {})[engine] = timing["median_s"]
+
+    def best(entry: dict | None, device: str, batch: str, want_sparse: bool) -> float | None:
+        times = [timing["median_s"] for key, timing in ((entry or {}).get("timings") or {}).items()
+                 if parse_timing_key(key)[1:] == (device, "fc1", batch) and sparse.get(parse_timing_key(key)[0]) == want_sparse]
+        return min(times, default=None)
+
+    parts = [title + "The seed-0 baseline's w_fc1 without the given share of its neurons (smallest incoming L2 "
+             "norm), stored as the narrower dense layer it is, on the dense engines. Median ms per call; speedup "
+             "over the best dense engine on the unpruned 3136x1024 layer; beside it, the best sparse engine on "
+             "the same ratio pruned by magnitude (unstructured).\n"]
+    for (device, batch), ratios in sorted(by_place.items()):
+        engines = sorted({engine for times in ratios.values() for engine in times})
+        reference = best(unstructured.get(0.0), device, batch, False)
+        rows = []
+        for ratio in sorted(ratios):
+            times = ratios[ratio]
+            fastest = min(times.values())
+            rows.append([percent(ratio), str(entries[ratio].get("units", MISSING)),
+                         *[cell(ms(times.get(engine)), ".3g") for engine in engines],
+                         MISSING if reference is None else f"{reference / fastest:.2f}x",
+                         cell(ms(best(unstructured.get(ratio), device, batch, True)), ".3g")])
+        parts.append(f"### {device}, batch {batch}\n\n" + table(
+            ["ratio", "neurons", *engines, "speedup vs unpruned best dense", "best sparse (unstructured) ms"], rows))
+    return "\n".join(parts)
+
+
 def write_report(results: dict, out_dir: Path) -> list[Path]:
     """Write report.md and the figures under ``out_dir``; return the paths written.
 
@@ -624,6 +663,7 @@ def write_report(results: dict, out_dir: Path) -> list[Path]:
         engines_section(fc1_groups(results), sparse, "Inference engines: FC1 alone",
                         "The seed-0 baseline's w_fc1 (3136x1024) pruned by magnitude at each ratio."),
         bandwidth_section(results, fc1_groups(results)),
+        structured_fc1_section(results, sparse),
         "## Figures\n\n" + "\n".join(f"![{path.stem}](figures/{path.name})" for path in figures) + "\n",
     ]
     report = out_dir / "report.md"

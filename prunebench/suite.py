@@ -15,7 +15,7 @@ from pathlib import Path
 from prunebench.errors import UsageError
 from prunebench.model.constants import DEVICES, LEARNING_RATE  # noqa: F401  (bench/ imports DEVICES from here)
 from prunebench.options import PROFILES
-from prunebench.prune.methods import DEFAULT_METHOD
+from prunebench.prune.methods import DEFAULT_METHOD, check_variables
 from prunebench.prune.policy import DEFAULT_PRUNED
 from prunebench.spec import ModelSpec, Settings
 
@@ -53,6 +53,8 @@ class SuiteConfig:
                             retrain_steps=retrain_steps, seed=0,
                             variables=tuple(get("pruning_variable_names") or DEFAULT_PRUNED),
                             deterministic=bool(get("deterministic")))
+        methods = tuple(get("methods") or profile.get("methods") or (DEFAULT_METHOD,))
+        check_variables(methods, settings.variables)
         ratios = tuple(r for r in (get("ratios") or profile["ratios"]) if r > 0)
         if not ratios:
             raise UsageError("--ratios: give at least one ratio above 0 (ratio 0, the baseline, is always run)")
@@ -64,7 +66,7 @@ class SuiteConfig:
                    data_dir=get("data_dir"), eval_images=profile["eval_images"], batches=profile["batches"],
                    network_batches=profile["network_batches"], accuracy_margin=get("accuracy_margin"),
                    time_margin=get("time_margin"),
-                   methods=tuple(get("methods") or profile.get("methods") or (DEFAULT_METHOD,)))
+                   methods=methods)
 
     def model_specs(self) -> list[ModelSpec]:
         """Baselines (ratio 0) first, then every (ratio, seed) in an order uncorrelated with the ratio.

@@ -1,5 +1,6 @@
 """The CI recipe (.github/workflows/bench.yml) runs here: its compare and save steps, word for word, on a
-results file with a baseline saved by the recipe itself, then on one with a regression."""
+results file with a baseline saved by the recipe itself, then on one with a regression; and its time A/B
+step on benchmark commands that write results (an unchanged head, then a slowed one)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_interleave import writer  # noqa: F401  (a fixture: benchmark commands that write results)
 from test_results import fabricate_results
 
 from prunebench.results import save_results
@@ -17,8 +19,8 @@ from prunebench.results import save_results
 WORKFLOW = Path(__file__).parents[1] / ".github" / "workflows" / "bench.yml"
 
 
-def _step(name: str) -> str:
-    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["quick"]["steps"]
+def _step(name: str, job: str = "quick") -> str:
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"][job]["steps"]
     return next(step["run"] for step in steps if step.get("name") == name)
 
 
@@ -55,3 +57,21 @@ def test_the_workflow_gates_with_compare_against_the_baseline_it_saved(workspace
     assert regressed.returncode == 1
     assert "formats.bitmask.model_bytes" in regressed.stdout + regressed.stderr
     assert "bitmask" in (cwd / "summary.md").read_text()  # the markdown went to the job summary
+
+
+@pytest.mark.parametrize("slowed, status", [(1.0, 0), (1.5, 1)])
+def test_the_time_ab_step_judges_interleaved_pairs(tmp_path, writer, slowed, status):  # noqa: F811
+    command, order = writer
+    work = tmp_path / "head"
+    (work / ".venv" / "bin").mkdir(parents=True)
+    (work / ".venv" / "bin" / "prunebench").symlink_to(Path(sys.executable).parent / "prunebench")
+    (tmp_path / "base").mkdir()
+    env = {**os.environ, "BASE_DIR": str(tmp_path / "base"), "BASE_CMD": command("base"),
+           "NEW_CMD": command("new", "tf-sparse", slowed), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
+    done = _run(_step("Time base and head in interleaved pairs", "time-ab"), work, env)
+    assert done.returncode == status, done.stderr
+    assert len(order.read_text().split()) == 16  # eight pairs
+    assert len((work / "ab" / "pairs.txt").read_text().split()) == 16
+    summary = (tmp_path / "summary.md").read_text()
+    assert "over 8 interleaved pairs" in summary
+    assert ("| slower |" in summary) == (status == 1)

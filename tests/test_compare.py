@@ -23,6 +23,7 @@ from prunebench.compare_stats import (
     mann_whitney_p,
     median_ratio,
     min_attainable_p,
+    paired_runs_test,
     time_verdict,
 )
 
@@ -115,9 +116,60 @@ def test_between_run_test_edges_and_detectable_factor():
     assert between_run_test([[0.0, 1.0], [0.0, 1.0]], [0.0, 1.0])["p"] == 1.0
     assert between_run_test([[0.0, 1.0], [0.0, 1.0]], [0.1, 1.1])["p"] == 0.0
     # more baseline runs see smaller changes; never below the factor
-    factors = [detectable_factor(0.04, runs, 18) for runs in (2, 3, 5, 10, 30)]
+    factors = [detectable_factor(0.04 * np.sqrt(1 + 1 / runs), runs - 1, 18) for runs in (2, 3, 5, 10, 30)]
     assert factors == sorted(factors, reverse=True) and factors[-1] >= 1.10 and factors[0] > 2
-    assert detectable_factor(0.0, 5, 18) == pytest.approx(1.10)
+    assert detectable_factor(0.0, 4, 18) == pytest.approx(1.10)
+    # the factor is exp(t quantile x standard error): 1 family, 7 df, alpha 0.01 -> t 3.4995
+    assert detectable_factor(0.1, 7, 1) == pytest.approx(np.exp(3.4995 * 0.1), rel=1e-4)
+
+
+def _interleaved_runs(rng, pairs: int, benchmarks: int, episode: float, spread: float,
+                      shift: float = 0.0) -> tuple[list, list]:
+    """Log medians of one family in ``pairs`` base and new runs made back to back: each pair shares an
+    episode shift (sd ``episode``), each run has its own shift (sd ``spread``), 1% noise per benchmark;
+    the new runs moved by ``shift``."""
+    level = rng.normal(-7.0, 1.0, benchmarks)
+    base, new = [], []
+    for _ in range(pairs):
+        now = rng.normal(0.0, episode)
+        base.append(list(level + now + rng.normal(0.0, spread) + rng.normal(0.0, 0.01, benchmarks)))
+        new.append(list(level + now + rng.normal(0.0, spread) + shift + rng.normal(0.0, 0.01, benchmarks)))
+    return base, new
+
+
+def test_paired_runs_test_cancels_episodes_that_mislead_stored_baselines():
+    rng = np.random.default_rng(11)
+    # Episodes of 15% shared within a pair, 6% per run (the measured spread of a pair's shift is about 9%):
+    # calibrated, p < 0.05 about 5% of the time.
+    pvalues = [paired_runs_test(*_interleaved_runs(rng, 8, 14, 0.15, 0.06))["p"] for _ in range(2000)]
+    assert 0.035 < np.mean(np.array(pvalues) < 0.05) < 0.065
+    # A 25% slowdown, 8 pairs: found nearly every time at alpha 0.01
+    tests = [paired_runs_test(*_interleaved_runs(rng, 8, 14, 0.15, 0.06, np.log(1.25))) for _ in range(200)]
+    assert {test["df"] for test in tests} == {7}
+    assert sum(time_verdict(np.exp(test["d"]), test["p"]) == "slower" for test in tests) >= 190
+    # The same unchanged runs judged against stored baselines instead: the new run's episode is not the
+    # baselines', and the between-run test, which assumes one shared distribution, sees no difference as
+    # long as episodes are independent draws; with the baselines all in one episode it calls changes.
+    stuck = []
+    for _ in range(200):
+        base, new = _interleaved_runs(rng, 6, 14, 0.15, 0.06)
+        one_episode = [list(np.array(base[0]) + rng.normal(0.0, 0.03)) for _ in range(5)]
+        stuck.append(between_run_test(one_episode, new[-1])["p"] < 0.01)
+    assert np.mean(stuck) > 0.3
+
+
+def test_paired_runs_test_edges():
+    assert paired_runs_test([[0.0, 1.0]], [[0.0, 1.0]]) is None  # one pair: no spread of the shift
+    assert paired_runs_test([[0.0], [0.0]], [[0.0]]) is None  # unpaired
+    assert paired_runs_test([[0.0], [0.0]], [[], []]) is None
+    unchanged = paired_runs_test([[0.0, 1.0], [0.5, 1.5]], [[0.0, 1.0], [0.5, 1.5]])
+    assert unchanged["p"] == 1.0 and unchanged["d"] == 0.0
+    moved = paired_runs_test([[0.0, 1.0], [0.5, 1.5]], [[0.25, 1.25], [0.75, 1.75]])
+    assert moved["p"] == 0.0 and moved["d"] == 0.25
+    test = paired_runs_test([[0.0], [0.0], [0.0]], [[0.1], [0.2], [0.3]])
+    assert test["d"] == pytest.approx(0.2) and test["s"] == pytest.approx(0.1)
+    assert test["scale"] == pytest.approx(0.1 / np.sqrt(3)) and test["df"] == 2
+    assert test["t"] == pytest.approx(0.2 / (0.1 / np.sqrt(3)))
 
 
 # ---- fabricated results through the command line ---------------------------------------------------------
@@ -284,6 +336,63 @@ def test_a_run_noisier_than_every_baseline_is_not_judged(tmp_path, fabricated, c
     slow["noise"] = {"machine": 0.07}  # as noisy as the noisiest baseline: judged
     assert main(["compare", *_runs(tmp_path, *baselines, slow), "--fail-on", "time"]) == 1
     assert "time: tf-sparse/cpu/network/batch=32 slower x1.4" in capsys.readouterr().out
+
+
+def _interleaved_files(tmp_path, fabricated, rng, pairs: int, slowdown: dict[str, float] | None = None) -> list[str]:
+    """``pairs`` (base, new) results made back to back: each pair shares an episode shift of 15% per
+    family, each run has 3% of its own; the new runs slowed by ``slowdown``."""
+    paths = []
+    for pair in range(pairs):
+        episode = {key: float(rng.lognormal(0.0, 0.15)) for key in ("tf-dense", "tf-sparse", "tflite-dense", "scipy-csr")}
+        for side, slow in (("base", None), ("new", slowdown)):
+            results = _with_samples(copy.deepcopy(fabricated), rng, slow, run_shift=0.03)
+            for entry in [timing for model in results["models"] for timing in model["timings"].items()] + [
+                    timing for fc1 in results["fc1"] for timing in fc1["timings"].items()]:
+                key, timing = entry
+                factor = episode.get(key.split("/")[0], 1.0)
+                timing.update(samples_s=[x * factor for x in timing["samples_s"]], median_s=timing["median_s"] * factor)
+            (tmp_path / f"{side}{pair}").mkdir(exist_ok=True)
+            paths.append(str(tmp_path / f"{side}{pair}" / "results.json"))
+            Path(paths[-1]).write_text(json.dumps(results))
+    return paths
+
+
+def test_interleaved_pairs_flag_an_injected_slowdown_and_nothing_else(tmp_path, fabricated, capsys):
+    rng = np.random.default_rng(5)
+    (tmp_path / "same").mkdir()
+    same = _interleaved_files(tmp_path / "same", fabricated, rng, 8)
+    assert main(["compare", "--interleaved", *same, "--fail-on", "time", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    timings = report["timings"]
+    assert timings["interleaved_pairs"] == 8 and len(report["interleaved"]) == 7 and timings["noisy_run"] is None
+    assert timings["family_counts"]["unchanged"] == len(timings["families"]) == 6
+    assert {family["df"] for family in timings["families"]} == {7}
+
+    (tmp_path / "slow").mkdir()
+    slow = _interleaved_files(tmp_path / "slow", fabricated, rng, 8, {"tf-sparse": 0.25})
+    assert main(["compare", "--interleaved", *slow, "--fail-on", "time"]) == 1
+    captured = capsys.readouterr()
+    failing = _failing(captured.out, "time")
+    assert len(failing) == 2 and all(line.startswith("time: tf-sparse/") and "against 8 interleaved pairs" in line
+                                     for line in failing)
+    assert "over 8 interleaved pairs of runs" in captured.out and "paired t over the pairs with 7 df" in captured.out
+    # the last pair is the one compared in full: compression and claims unchanged
+    assert "Compression" in captured.out and "no change" in captured.out
+
+
+def test_interleaved_needs_pairs_of_one_machine_class(tmp_path, fabricated, capsys):
+    rng = np.random.default_rng(6)
+    paths = _interleaved_files(tmp_path, fabricated, rng, 2)
+    assert main(["compare", "--interleaved", *paths[:3]]) == 2
+    assert "an even number of at least 4 results files, got 3" in capsys.readouterr().err
+    assert main(["compare", "--interleaved", "--against", "latest", paths[0]]) == 2
+    assert "not with --against or --save" in capsys.readouterr().err
+    other = json.loads(Path(paths[1]).read_text())
+    other["machine"]["cpu"] = "Intel Xeon"
+    Path(paths[1]).write_text(json.dumps(other))
+    assert main(["compare", "--interleaved", *paths]) == 1
+    err = capsys.readouterr().err
+    assert "interleaved runs are made on one machine" in err and paths[1] in err and len(err.strip().splitlines()) == 1
 
 
 def test_one_baseline_run_judges_no_time(tmp_path, fabricated, capsys):

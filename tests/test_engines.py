@@ -12,6 +12,8 @@ from prunebench.errors import DataError, UsageError
 from prunebench.model.engines import ENGINES, tflite_model_bytes
 from prunebench.model.engines.bandwidth import fc1_bytes_read, measure_read_bandwidth
 from prunebench.model.engines.spec import WEIGHT_SHAPES
+from prunebench.prune.methods import nested_masks
+from prunebench.prune.methods.structured import shrink
 
 SPARSITIES = (0.0, 0.5, 0.9, 0.99)
 BATCHES = (1, 7, 32)
@@ -72,6 +74,24 @@ def test_fc1_matches_tf_dense(name, weights):
     reference = REFERENCE.fc1(weights["w_fc1"], weights["b_fc1"])
     for batch in BATCHES:
         assert_same_predictions(fc1(features(batch)), reference(features(batch)))
+
+
+@pytest.mark.parametrize("name", list(ENGINES))
+def test_a_neuron_pruned_network_runs_narrower_with_the_same_predictions(name):
+    """Structured pruning's stored model: 90% of the fc1 neurons removed, a 3136 x 103 layer, on every
+    engine; its logits equal tf-dense's on the full-width network with those neurons zeroed."""
+    available(name)
+    weights = random_weights(0.0)
+    masks = nested_masks(weights, ("w_fc1", "w_fc2"), 0.9, "neuron")
+    masked = {key: np.where(masks[key], w, np.float32(0)) if key in masks else w for key, w in weights.items()}
+    narrow = shrink(masked)
+    assert narrow["w_fc1"].shape == (3136, 1024 - 922) and narrow["w_fc2"].shape == (1024 - 922, 10)
+    expected = REFERENCE.network(masked, [])(images(7))
+    assert_same_predictions(ENGINES[name].network(narrow, ["w_fc1", "w_fc2"])(images(7)), expected)
+    fc1 = ENGINES[name].fc1(narrow["w_fc1"], narrow["b_fc1"])(features(7))
+    assert fc1.shape == (7, 102)
+    np.testing.assert_allclose(fc1, REFERENCE.fc1(masked["w_fc1"], masked["b_fc1"])(features(7))[:, masks["w_fc2"][:, 0]],
+                               rtol=0, atol=TOLERANCE)
 
 
 def test_tf_dense_fc1_is_relu_of_affine():
@@ -160,8 +180,10 @@ def test_sparsity_aware_tflite_file_is_smaller_at_90_percent():
         (lambda w: w.update(w_fc1=np.zeros((10, 10), np.float32)), DataError, "w_fc1 has shape"),
         (lambda w: w.update(w_fc2=np.full((1024, 10), np.nan, np.float32)), DataError, "NaN"),
         (lambda w: w.update(b_fc1=np.zeros(1024, np.int32)), DataError, "dtype"),
+        # a narrower fc1 must be narrower throughout
+        (lambda w: w.update(w_fc1=np.zeros((3136, 100), np.float32)), DataError, r"b_fc1 has shape \(1024,\), expected \(100,\)"),
     ],
-    ids=["missing", "shape", "nan", "dtype"],
+    ids=["missing", "shape", "nan", "dtype", "narrow-mismatch"],
 )
 @pytest.mark.parametrize("name", ["tf-sparse", "scipy-csr"])
 def test_bad_weights_raise_one_line_data_error(name, change, error, words):

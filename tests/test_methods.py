@@ -7,9 +7,10 @@ import pytest
 
 from prunebench.errors import UsageError
 from prunebench.prune.masks import magnitude_mask
-from prunebench.prune.methods import METHODS, PruneEvent, check_plan, nested_masks, parse_methods
+from prunebench.prune.methods import METHODS, PruneEvent, check_plan, check_variables, nested_masks, parse_methods
 from prunebench.prune.methods.gradual import Gradual, polynomial_sparsity, should_prune
 from prunebench.prune.methods.iterative import Iterative, ratio_ladder
+from prunebench.prune.methods.structured import neuron_keep, neuron_norms, removed_neurons, shrink
 from prunebench.prune.ratio import prune_count
 from prunebench.spec import ModelSpec
 
@@ -236,3 +237,73 @@ def test_report_draws_the_frontier_per_method(tmp_path):
     assert write_report(alone, tmp_path / "alone")[1:] == [tmp_path / "alone" / "figures" / n for n in FIGURES]
     table_9 = text.split("### Table 9")[1].split("###")[0]
     assert table_9 == (tmp_path / "alone" / "report.md").read_text().split("### Table 9")[1].split("###")[0]
+
+
+# ---- structured: whole fc1 neurons ----------------------------------------------------------------------
+
+def _fc_weights(seed=0, units=64):
+    rng = np.random.default_rng(seed)
+    return {"w_fc1": (rng.normal(size=(50, units)) * rng.uniform(0.1, 2.0, units)).astype(np.float32),
+            "b_fc1": rng.normal(size=units).astype(np.float32),
+            "w_fc2": rng.normal(size=(units, 10)).astype(np.float32),
+            "b_fc2": rng.normal(size=10).astype(np.float32)}
+
+
+def _fc_logits(weights, x):
+    return np.maximum(x @ weights["w_fc1"] + weights["b_fc1"], 0.0) @ weights["w_fc2"] + weights["b_fc2"]
+
+
+@pytest.mark.parametrize("ratio", [0.1, 0.5, 0.9, 0.99])
+def test_neuron_masks_remove_whole_neurons_with_the_smallest_norms(ratio):
+    weights = _fc_weights()
+    masks = nested_masks(weights, ("w_fc1", "w_fc2"), ratio, "neuron")
+    kept = neuron_keep(weights["w_fc1"], ratio)
+    assert int((~kept).sum()) == prune_count(64, ratio)
+    np.testing.assert_array_equal(masks["w_fc1"], np.broadcast_to(kept, (50, 64)))  # whole columns
+    np.testing.assert_array_equal(masks["w_fc2"], np.broadcast_to(kept[:, None], (64, 10)))  # whole rows
+    norms = neuron_norms(weights["w_fc1"])
+    assert norms[~kept].max() <= norms[kept].min()
+    assert METHODS["structured"].plan(ratio, 100) == (PruneEvent(0, ratio),)
+
+
+def test_removed_neurons_stay_removed_and_other_variables_are_refused():
+    weights = _fc_weights(1)
+    first = nested_masks(weights, ("w_fc1", "w_fc2"), 0.5, "neuron")
+    # training moves the survivors; a removed neuron's large bias does not bring it back
+    moved = {name: np.where(first[name], w * 0.01, np.float32(0)) if name in first else w for name, w in weights.items()}
+    second = nested_masks(moved, ("w_fc1", "w_fc2"), 0.75, "neuron", keep=first)
+    assert not np.any(second["w_fc1"] & ~first["w_fc1"]) and int((~second["w_fc1"][0]).sum()) == 48
+    with pytest.raises(ValueError, match="exactly w_fc1, w_fc2"):
+        nested_masks(weights, ("w_fc1",), 0.5, "neuron")
+    with pytest.raises(UsageError, match="prunes whole fc1 neurons"):
+        check_variables(("oneshot", "structured"), ("w_conv1", "w_fc1", "w_fc2"))
+    check_variables(("oneshot", "gradual"), ("w_conv1",))  # the others take any variables
+
+
+def test_shrink_gives_the_same_logits_from_a_narrower_layer():
+    weights = _fc_weights(2)
+    masks = nested_masks(weights, ("w_fc1", "w_fc2"), 0.9, "neuron")
+    masked = {name: np.where(masks[name], w, np.float32(0)) if name in masks else w for name, w in weights.items()}
+    narrow = shrink(masked)
+    kept = prune_count(64, 0.9)
+    assert narrow["w_fc1"].shape == (50, 64 - kept) and narrow["b_fc1"].shape == (64 - kept,)
+    assert narrow["w_fc2"].shape == (64 - kept, 10) and narrow["b_fc2"] is masked["b_fc2"]
+    x = np.random.default_rng(3).normal(size=(5, 50)).astype(np.float32)
+    np.testing.assert_allclose(_fc_logits(narrow, x), _fc_logits(masked, x), rtol=1e-5, atol=1e-5)
+    # a zero w_fc1 column whose w_fc2 row is not zero still adds relu(bias) x row: it stays
+    masked["w_fc2"][np.flatnonzero(~masks["w_fc2"][:, 0])[0]] = 1.0
+    assert shrink(masked)["w_fc1"].shape[1] == 64 - kept + 1
+    # nothing removed: the same shapes; everything removed: one neuron stays so the layer has a shape
+    assert shrink(weights)["w_fc1"].shape == (50, 64)
+    empty = {**weights, "w_fc1": np.zeros_like(weights["w_fc1"]), "w_fc2": np.zeros_like(weights["w_fc2"])}
+    assert shrink(empty)["w_fc1"].shape == (50, 1) and not removed_neurons(weights).any()
+
+
+def test_every_profile_says_how_many_rounds_to_time():
+    """The methods profile once had FC1 rounds but no network rounds: its timing phase would have failed."""
+    from bench.timing import FC1_ROUNDS, NETWORK_BUDGET_S, NETWORK_ROUNDS
+    from prunebench.options import PROFILES
+
+    for name, profile in PROFILES.items():
+        assert set(profile["batches"]) <= set(FC1_ROUNDS[name]), name
+        assert set(profile["network_batches"]) <= set(NETWORK_ROUNDS[name]) and NETWORK_BUDGET_S[name] > 0, name

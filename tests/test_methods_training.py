@@ -9,6 +9,7 @@ import pytest
 from prunebench.model.checkpoint import load_dense
 from prunebench.pipeline import prune_with_method, train_baseline
 from prunebench.prune.methods import METHODS
+from prunebench.prune.methods.structured import removed_neurons
 from prunebench.prune.ratio import prune_count
 from prunebench.spec import Settings
 
@@ -48,6 +49,10 @@ def test_target_sparsity_is_met_exactly(outcomes, method):
     zeros = {name: int(np.sum(after[name] == 0)) for name in NAMES}
     if METHODS[method].ranking == "layer":
         assert zeros == {name: prune_count(after[name].size, RATIO) for name in NAMES}
+    elif METHODS[method].ranking == "neuron":  # whole neurons: a w_fc1 column and a w_fc2 row each
+        neurons = prune_count(after["w_fc1"].shape[1], RATIO)
+        assert zeros == {"w_fc1": neurons * after["w_fc1"].shape[0], "w_fc2": neurons * after["w_fc2"].shape[1]}
+        assert int(removed_neurons(after).sum()) == neurons
     else:  # global: exact over the pruned variables together
         assert sum(zeros.values()) == prune_count(sum(after[name].size for name in NAMES), RATIO)
         assert 0 < zeros["w_fc2"] < after["w_fc2"].size

@@ -7,25 +7,42 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from prunebench.errors import DataError, UsageError
-from prunebench.model.constants import DEVICES, WEIGHT_KERNELS
+from prunebench.model.constants import DEVICES, FC1_INPUTS, FC1_UNITS, WEIGHT_KERNELS
 from prunebench.prune.policy import DEFAULT_PRUNED  # noqa: F401  (the engines' default, re-exported)
 
-WEIGHT_SHAPES = {
-    "w_conv1": (5, 5, 1, 32),
-    "b_conv1": (32,),
-    "w_conv2": (5, 5, 32, 64),
-    "b_conv2": (64,),
-    "w_fc1": (3136, 1024),
-    "b_fc1": (1024,),
-    "w_fc2": (1024, 10),
-    "b_fc2": (10,),
-}
+
+def weight_shapes(units: int = FC1_UNITS) -> dict[str, tuple[int, ...]]:
+    """The eight variables' shapes with ``units`` fc1 neurons (the paper's 1024, or fewer once whole
+    neurons were pruned and removed: prune/methods/structured.py)."""
+    return {
+        "w_conv1": (5, 5, 1, 32),
+        "b_conv1": (32,),
+        "w_conv2": (5, 5, 32, 64),
+        "b_conv2": (64,),
+        "w_fc1": (FC1_INPUTS, units),
+        "b_fc1": (units,),
+        "w_fc2": (units, 10),
+        "b_fc2": (10,),
+    }
+
+
+WEIGHT_SHAPES = weight_shapes()
+
+
+def fc1_units(w_fc1: np.ndarray | None) -> int:
+    """The fc1 width the weights declare: w_fc1's columns when it is a (3136, k) kernel with 1 <= k <= 1024,
+    else the paper's 1024 (so that a wrong shape is reported against the paper's)."""
+    shape = np.shape(w_fc1) if w_fc1 is not None else ()
+    if len(shape) == 2 and shape[0] == FC1_INPUTS and 1 <= shape[1] <= FC1_UNITS:
+        return int(shape[1])
+    return FC1_UNITS
 
 
 def checked_weights(weights: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Return the eight weights as C-contiguous float32 arrays of the contract's shapes."""
+    """Return the eight weights as C-contiguous float32 arrays of the contract's shapes (fc1 as wide as
+    ``w_fc1`` says, up to 1024)."""
     checked = {}
-    for name, shape in WEIGHT_SHAPES.items():
+    for name, shape in weight_shapes(fc1_units(weights.get("w_fc1"))).items():
         if name not in weights:
             raise DataError(f"weights: variable {name!r} is missing")
         checked[name] = checked_array(name, weights[name], shape)
@@ -44,8 +61,8 @@ def checked_array(name: str, value: np.ndarray, shape: tuple[int, ...]) -> np.nd
 
 
 def checked_fc1(w_fc1: np.ndarray, b_fc1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return (checked_array("w_fc1", w_fc1, WEIGHT_SHAPES["w_fc1"]),
-            checked_array("b_fc1", b_fc1, WEIGHT_SHAPES["b_fc1"]))
+    shapes = weight_shapes(fc1_units(w_fc1))
+    return checked_array("w_fc1", w_fc1, shapes["w_fc1"]), checked_array("b_fc1", b_fc1, shapes["b_fc1"])
 
 
 def checked_pruned(pruned: Sequence[str]) -> frozenset[str]:

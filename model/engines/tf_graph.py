@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from prunebench.model.constants import FC1_INPUTS  # noqa: E402
 from prunebench.model.engines.spec import (  # noqa: E402
     DEFAULT_PRUNED,
     checked_fc1,
@@ -25,7 +26,7 @@ from prunebench.model.engines.spec import (  # noqa: E402
 )
 
 IMAGES = tf.TensorSpec([None, 28, 28, 1], tf.float32)
-FEATURES = tf.TensorSpec([None, 3136], tf.float32)
+FEATURES = tf.TensorSpec([None, FC1_INPUTS], tf.float32)
 TensorFn = Callable[[tf.Tensor], tf.Tensor]
 
 
@@ -44,7 +45,7 @@ def conv_stack(x: tf.Tensor, w: Mapping[str, tf.Tensor]) -> tf.Tensor:
     for layer in ("conv1", "conv2"):
         x = tf.nn.relu(tf.nn.conv2d(x, w[f"w_{layer}"], strides=1, padding="SAME") + w[f"b_{layer}"])
         x = tf.nn.max_pool2d(x, ksize=2, strides=2, padding="SAME")
-    return tf.reshape(x, [-1, 3136])
+    return tf.reshape(x, [-1, FC1_INPUTS])
 
 
 def traced(body: TensorFn, spec: tf.TensorSpec, device: str) -> tf.types.experimental.PolymorphicFunction:

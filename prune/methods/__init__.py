@@ -10,13 +10,38 @@ from prunebench.prune.methods.base import PruneEvent, PruningMethod, check_plan,
 from prunebench.prune.methods.gradual import Gradual
 from prunebench.prune.methods.iterative import Iterative
 from prunebench.prune.methods.oneshot import OneShot
+from prunebench.prune.methods.structured import NEURON_VARIABLES
 
 DEFAULT_METHOD = "oneshot"
 
 METHODS: dict[str, PruningMethod] = {
     method.name: method
-    for method in (OneShot(), OneShot(name="oneshot-global", ranking="global"), Iterative(), Gradual())
+    for method in (OneShot(), OneShot(name="oneshot-global", ranking="global"), Iterative(), Gradual(),
+                   OneShot(name="structured", ranking="neuron"))
 }
+
+
+def removes_neurons(method: str) -> bool:
+    """Whether ``method`` prunes whole fc1 neurons, so its models are timed and stored narrower."""
+    return METHODS[method].ranking == "neuron"
+
+
+def inference_weights(method: str, weights: dict) -> dict:
+    """The weights an engine runs: a neuron-pruned model without its removed neurons (a narrower dense
+    network, structured.py ``shrink``), any other as stored."""
+    if removes_neurons(method):
+        from prunebench.prune.methods.structured import shrink
+
+        return shrink(weights)
+    return weights
+
+
+def check_variables(methods: tuple[str, ...], variables: tuple[str, ...]) -> None:
+    """Neuron pruning defines its own variables (a neuron is a w_fc1 column and a w_fc2 row)."""
+    for method in methods:
+        if removes_neurons(method) and tuple(sorted(variables)) != NEURON_VARIABLES:
+            raise UsageError(f"method {method!r} prunes whole fc1 neurons, i.e. exactly "
+                             f"{','.join(NEURON_VARIABLES)}; the pruned variables are {','.join(variables)}")
 
 
 def parse_methods(text: str) -> tuple[str, ...]:
@@ -32,5 +57,5 @@ def parse_methods(text: str) -> tuple[str, ...]:
     return names
 
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "PruneEvent", "PruningMethod", "check_plan", "nested_masks",
-           "parse_methods"]
+__all__ = ["DEFAULT_METHOD", "METHODS", "PruneEvent", "PruningMethod", "check_plan", "check_variables",
+           "inference_weights", "nested_masks", "parse_methods", "removes_neurons"]

@@ -2,7 +2,8 @@
 
 A method is split like TF Model Optimization's sparsity API:
 - *policy*: which variables (``Settings.variables``, prune/policy.py) and how weights are ranked: by
-  magnitude per layer (the paper) or globally across the pruned layers;
+  magnitude per layer (the paper), globally across the pruned layers, or as whole fc1 neurons by the norm
+  of their incoming weights (structured.py);
 - *schedule*: ``plan(ratio, budget)``, the pruning events, each (step, sparsity): after ``step`` optimizer
   steps of the retraining budget the masks are recomputed at ``sparsity``;
 - *mask application*: ``nested_masks`` below (a weight once pruned stays pruned);
@@ -22,7 +23,7 @@ import numpy as np
 
 from prunebench.prune.ratio import prune_count
 
-RANKINGS = ("layer", "global")
+RANKINGS = ("layer", "global", "neuron")
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class PruneEvent:
 @runtime_checkable
 class PruningMethod(Protocol):
     name: str
-    ranking: str  # "layer" (per variable, the paper) or "global" (across the pruned variables)
+    ranking: str  # "layer" (per variable, the paper), "global" (across the pruned variables) or "neuron"
 
     def plan(self, ratio: float, budget: int) -> tuple[PruneEvent, ...]:
         """The pruning events within ``budget`` training steps: steps strictly increasing in [0, budget),
@@ -60,6 +61,10 @@ def nested_masks(weights: Mapping[str, np.ndarray], names: tuple[str, ...], spar
     """
     if ranking not in RANKINGS:
         raise ValueError(f"ranking {ranking!r}: choose from {', '.join(RANKINGS)}")
+    if ranking == "neuron":
+        from prunebench.prune.methods.structured import neuron_masks
+
+        return neuron_masks(weights, names, sparsity, keep)
     scores = {}
     for name in names:
         magnitude = np.abs(weights[name]).ravel().astype(np.float64)

@@ -1,7 +1,8 @@
 """The paper's method: prune once at the ratio, then retrain the whole budget with the zeros held.
 
 ``oneshot`` ranks per layer (the paper; its suite path is prunebench.pipeline.prune_and_retrain, unchanged);
-``oneshot-global`` ranks across the pruned layers together.
+``oneshot-global`` ranks across the pruned layers together; ``structured`` removes whole fc1 neurons
+(structured.py).
 """
 
 from __future__ import annotations
