@@ -544,9 +544,11 @@ def methods_section(results: dict, methods: list[str]) -> str:
                  for method in methods}
     ratios = sorted({ratio for groups in by_method.values() for ratio in groups})
     accuracy = dig("accuracy", "dense")
-    rows = [["0% (baseline)", *[with_spread(baseline, accuracy, ".4f")] * len(methods)]]
-    rows += [[percent(ratio), *[with_spread(by_method[m].get(ratio, []), accuracy, ".4f") for m in methods]]
-             for ratio in ratios]
+    tfmot = {float(row["ratio"]): row["accuracy"] for row in (results.get("references") or {}).get("tfmot-gradual", [])}
+    extra = ["tfmot (gradual's reference)"] if tfmot else []
+    rows = [["0% (baseline)", *[with_spread(baseline, accuracy, ".4f")] * len(methods), *[""] * len(extra)]]
+    rows += [[percent(ratio), *[with_spread(by_method[m].get(ratio, []), accuracy, ".4f") for m in methods],
+              *([cell(tfmot.get(ratio), ".4f")] if tfmot else [])] for ratio in ratios]
     before = [[percent(ratio), *[with_spread(by_method[m].get(ratio, []), dig("accuracy", "before_retrain"), ".4f")
                                  for m in methods]] for ratio in ratios]
     budget_rows = []
@@ -561,7 +563,9 @@ def methods_section(results: dict, methods: list[str]) -> str:
     return ("## Pruning methods: accuracy against sparsity\n\nDense test accuracy (median over seeds) of each "
             "method at each ratio. Every method trains the same number of steps after the baseline, so a "
             "difference comes from the method, not from more training.\n\n"
-            + table(["ratio", *methods], rows)
+            + table(["ratio", *methods, *extra], rows)
+            + ("\ntfmot: TF Model Optimization's prune_low_magnitude with gradual's schedule, from the same "
+               "baseline, batches and budget, but a fresh Adam (bench/test_tfmot_reference.py).\n" if tfmot else "")
             + "\nAccuracy just after the last pruning event, before the training that follows it:\n\n"
             + table(["ratio", *methods], before)
             + "\nBudgets and schedules:\n\n"

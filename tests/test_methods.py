@@ -231,6 +231,12 @@ def test_report_draws_the_frontier_per_method(tmp_path):
     assert "## Pruning methods: accuracy against sparsity" in text and "| ratio | oneshot | gradual |" in text
     assert "| gradual | 10 | 1 | frequency 3, power 3 |" in text
     assert "| method | claim | range |" in text  # the conclusions name each claim's method
+    assert "tfmot" not in text  # no reference trained: no column
+    ratio = next(model["ratio"] for model in results["models"] if model["ratio"] > 0)
+    results["references"] = {"tfmot-gradual": [{"ratio": ratio, "accuracy": 0.97654}]}
+    write_report(results, tmp_path / "with-tfmot")
+    text_tfmot = (tmp_path / "with-tfmot" / "report.md").read_text()
+    assert "| ratio | oneshot | gradual | tfmot (gradual's reference) |" in text_tfmot and "| 0.9765 |" in text_tfmot
     # the paper's tables show the one-shot models only
     alone = fabricate_results()
     alone["claims"] = evaluate_claims(alone, {})
@@ -307,3 +313,14 @@ def test_every_profile_says_how_many_rounds_to_time():
     for name, profile in PROFILES.items():
         assert set(profile["batches"]) <= set(FC1_ROUNDS[name]), name
         assert set(profile["network_batches"]) <= set(NETWORK_ROUNDS[name]) and NETWORK_BUDGET_S[name] > 0, name
+
+
+def test_the_tfmot_reference_says_why_it_cannot_run(monkeypatch):
+    import importlib.util
+
+    from prunebench import tfmot_reference
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "tf_keras" else real(name))
+    reason = tfmot_reference.unavailable_reason()
+    assert "tf_keras not installed" in reason and "pip install -e '.[tfmot]'" in reason
