@@ -56,7 +56,7 @@ def test_fc1(benchmark, fc1_kernel, fc1_engine, device, batch, fc1_inputs, read_
     engine = ENGINES[fc1_engine]
     skip_unavailable(engine, fc1_engine, device)
     inputs = batch_inputs(fc1_inputs, batch)
-    bytes_read = fc1_bytes_read(fc1_engine, kernel, len(inputs), inputs)
+    bytes_read = fc1_bytes_read(fc1_engine, kernel, len(inputs))
     extra_info = {"ratio": ratio, "engine": fc1_engine, "device": device, "batch_size": len(inputs),
                   "scope": "fc1", "nonzero": int(np.count_nonzero(kernel)), "bytes_read": bytes_read,
                   "bandwidth_bytes_per_s": read_bandwidth, "bandwidth_bound_s": bytes_read / read_bandwidth}

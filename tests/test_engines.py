@@ -212,24 +212,6 @@ def test_fc1_bytes_read_by_hand():
     assert fc1_bytes_read("tf-sparse", kernel, 2) == 16 * 4 + 4 * 4 + activations
 
 
-def test_numba_csr_at_batch_1_reads_only_the_rows_of_nonzero_inputs(monkeypatch):
-    from prunebench.model.engines import numba_csr
-
-    monkeypatch.setattr(numba_csr, "BY_INPUT_MIN_NONZEROS", 4)  # the 4-nonzero kernel counts as large
-    kernel = np.array([[1, 0, 0], [0, 2, 0], [0, 0, 0], [3, 0, 4]], np.float32)
-    activations = 4 * (3 + 1 * (4 + 3))
-    x = np.array([[0.5, 0.0, 0.0, 0.0]], np.float32)  # only input 0 is nonzero: row 0, one nonzero
-    assert fc1_bytes_read("numba-csr", kernel, 1, x) == 6 * 1 + 4 * (4 + 1) + activations
-    assert fc1_bytes_read("numba-csr", kernel, 1) == 6 * 4 + 4 * (4 + 1) + activations  # inputs unknown: all rows
-    assert fc1_bytes_read("numba-csr", kernel, 2) == 4 * 4 + 4 * 4 + 4 * (3 + 1) + 4 * (3 + 2 * 7)  # by output
-    available("numba-csr")
-    layer = ENGINES["numba-csr"].fc1(np.pad(kernel, ((0, 3132), (0, 1021))), np.zeros(1024, np.float32))
-    inputs = np.zeros((1, 3136), np.float32)
-    inputs[0, :4] = [0.5, -1.0, 7.0, 2.0]
-    expected = np.maximum(inputs[:, :4] @ kernel, 0)
-    np.testing.assert_allclose(layer(inputs)[:, :3], expected, atol=1e-6)  # by input: zero inputs skipped
-
-
 @pytest.mark.parametrize("sparsity, densified", [(0.9, True), (0.99, False)])
 def test_tflite_sparse_reads_dense_kernel_unless_converter_keeps_sparse_encoding(sparsity, densified):
     kernel = random_weights(sparsity)["w_fc1"]

@@ -16,7 +16,6 @@ from prunebench.errors import UsageError
 
 FLOAT = INT32 = 4
 INT64 = 8
-UINT16 = 2
 MIN_ARRAY_BYTES = 256 * 2**20
 
 
@@ -48,15 +47,12 @@ def measure_read_bandwidth(repeats: int = 7) -> float:
     return array.nbytes / float(np.median(seconds))
 
 
-def fc1_bytes_read(engine_name: str, w_fc1: np.ndarray, batch: int, inputs_seen: np.ndarray | None = None) -> int:
+def fc1_bytes_read(engine_name: str, w_fc1: np.ndarray, batch: int) -> int:
     """Bytes one FC1 call reads in the engine's storage format, plus bias, input and output activations.
 
     dense: 4 per weight; CSR (int32 indices): 4*nnz values + 4*nnz column indices + 4*(rows+1) row
-    pointers, rows = output units (the kernel is stored transposed); CSR by input (uint16 indices, numba-csr
-    at batch 1 with many nonzeros): 6 bytes per nonzero of the rows whose input is nonzero in
-    ``inputs_seen`` (the call's [batch, inputs] activations; all rows when not given) + 4*(inputs+1); COO
-    (int64): 16*nnz indices + 4*nnz; tflite-sparse: see ``litert.fc1_weight_bytes_read`` (converts the
-    kernel, about a second).
+    pointers, rows = output units (the kernel is stored transposed); COO (int64): 16*nnz indices + 4*nnz;
+    tflite-sparse: see ``litert.fc1_weight_bytes_read`` (converts the kernel, about a second).
     """
     from prunebench.model.engines import ENGINES
 
@@ -68,15 +64,11 @@ def fc1_bytes_read(engine_name: str, w_fc1: np.ndarray, batch: int, inputs_seen:
         raise UsageError(f"batch: {batch} must be at least 1")
     inputs, outputs = w_fc1.shape
     nnz = int(np.count_nonzero(w_fc1))
-    engine = ENGINES[engine_name]
-    storage = engine.fc1_storage_at(nnz, batch) if hasattr(engine, "fc1_storage_at") else engine.fc1_storage
+    storage = ENGINES[engine_name].fc1_storage
     if storage == "tflite-sparse":
         from prunebench.model.engines.litert import fc1_weight_bytes_read
 
         weights = fc1_weight_bytes_read(w_fc1)
-    elif storage == "csr-by-input-uint16":
-        active = np.ones(inputs, bool) if inputs_seen is None else np.asarray(inputs_seen).reshape(-1, inputs).any(axis=0)
-        weights = (FLOAT + UINT16) * int(np.count_nonzero(w_fc1[active])) + INT32 * (inputs + 1)
     else:
         weights = {
             "dense": FLOAT * w_fc1.size,

@@ -9,12 +9,6 @@ transpose view (writing y[:, r] strided instead measured 190 vs 87 µs at 99%, b
 as uint32 (same bytes) so indexing needs no negative-index fix-up, which otherwise keeps LLVM from
 pipelining the loads (batch 1 at 90%: 172 vs 398 µs).
 
-Batch 1 with many nonzeros: the kernel is also kept as CSR by input (a row per input, uint16 output
-indices), and the call skips the inputs that are zero, about half of them after FC1's ReLU and pooling:
-y = bias + sum over nonzero x[i] of x[i] * row i, scattered into y, on one thread. It reads only the rows of
-the active inputs; below ``BY_INPUT_MIN_NONZEROS`` its fixed cost (a pass over every input) loses to the
-dot products (docs in the constant).
-
 Threads: numba's OpenMP layer (``hygiene`` puts it first and makes idle threads sleep) wakes its pool in
 ~10-25 µs here, the workqueue layer in ~50 µs, and a second thread loses more when the other core is busy.
 Kernels with fewer than ``PARALLEL_MIN_NONZEROS`` nonzeros run on one thread (at 99%, batch 1: 29 vs 60-74
@@ -45,11 +39,6 @@ else:
     IMPORT_ERROR = None
 
 PARALLEL_MIN_NONZEROS = 128_000  # below, one thread beats two (measured break-even ~160k at batch 1, ~96k at 32)
-# Batch 1 by input from here on: with the baseline's real FC1 inputs (47% zeros), interleaved in one process
-# on an idle 2-core EPYC, by input against by output (median us): 189 vs 207 at 80%, 107 vs 122 at 90% (321k
-# nonzeros), 65 vs 87-135 at 95% (161k; the two-thread path varied between runs), 39 vs 35 at 98% (64k), 30 vs
-# 21 at 99%.
-BY_INPUT_MIN_NONZEROS = 100_000
 ZERO = np.float32(0)
 
 
@@ -98,26 +87,6 @@ def rows_batch(indptr, indices, data, xt, bias, relu, yt):
                 yt[r, b] = max(yt[r, b], ZERO)
 
 
-def scatter_active_inputs(indptr, indices, data, x, bias, relu, out):
-    """out = (relu of) bias + sum over the nonzero x[i] of x[i] * row i (CSR by input row)."""
-    for r in range(out.size):
-        out[r] = bias[r]
-    for i in range(x.size):
-        xi = x[i]
-        if xi != ZERO:
-            for k in range(indptr[i], indptr[i + 1]):
-                out[indices[k]] += data[k] * xi
-    if relu:
-        for r in range(out.size):
-            out[r] = max(out[r], ZERO)
-
-
-@functools.cache
-def input_kernel():
-    """The by-input batch-1 kernel: serial (its scatter would race across threads), compiled once."""
-    return numba.njit(fastmath=False, cache=False)(scatter_active_inputs)
-
-
 @functools.cache
 def kernels():
     """The two kernels, compiled once per process (~1.8 s, at the first build).
@@ -143,13 +112,6 @@ def csr_layer(kernel: np.ndarray, bias: np.ndarray | None, relu: bool) -> Callab
     bias = np.zeros(outputs, np.float32) if bias is None else np.ascontiguousarray(bias, np.float32)
     dot, batched = kernels()
     threads = cpu_threads() if data.size >= PARALLEL_MIN_NONZEROS else 1
-    if reads_by_input(data.size, 1):
-        by_input = scipy.sparse.csr_matrix(kernel)
-        index_type = np.uint16 if outputs <= np.iinfo(np.uint16).max + 1 else np.uint32
-        rows = (by_input.indptr.astype(np.int32), by_input.indices.astype(index_type), by_input.data.astype(np.float32))
-        dot = input_kernel()
-    else:
-        rows = (indptr, indices, data)
 
     def layer(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
@@ -157,7 +119,7 @@ def csr_layer(kernel: np.ndarray, bias: np.ndarray | None, relu: bool) -> Callab
         numba.set_num_threads(threads)  # per calling thread, so set on every call (~1 µs)
         if batch == 1:
             y = np.empty((1, outputs), np.float32)
-            dot(*rows, np.ascontiguousarray(x[0]), bias, relu, y[0])
+            dot(indptr, indices, data, np.ascontiguousarray(x[0]), bias, relu, y[0])
             return y
         yt = np.empty((outputs, batch), np.float32)
         batched(indptr, indices, data, np.ascontiguousarray(x.T), bias, relu, yt)
@@ -168,17 +130,8 @@ def csr_layer(kernel: np.ndarray, bias: np.ndarray | None, relu: bool) -> Callab
     return layer
 
 
-def reads_by_input(nonzeros: int, batch: int) -> bool:
-    """Whether ``csr_layer`` runs a call by input (batch 1, many nonzeros) rather than by output."""
-    return batch == 1 and nonzeros >= BY_INPUT_MIN_NONZEROS
-
-
 class NumbaCsrEngine(HostSparseEngine):
     name = "numba-csr"
-
-    def fc1_storage_at(self, nonzeros: int, batch) -> str:
-        """What one FC1 call reads (bandwidth.py): CSR by input at batch 1 with many nonzeros."""
-        return "csr-by-input-uint16" if reads_by_input(nonzeros, batch) else self.fc1_storage
 
     def missing_reason(self) -> str | None:
         if importlib.util.find_spec("numba") is None:
