@@ -49,6 +49,12 @@ def test_whole_model_at_90_percent_fits_the_target(all_models):
         assert model_bytes / MIB <= MAX_MODEL_MIB_AT_90, f"seed {record['seed']}: {name} {model_bytes / MIB:.3f} MiB"
 
 
+def _engine_medians(entry: dict | None, key_end: str) -> dict[str, float]:
+    """Median seconds per engine of the FC1 timings in ``entry`` whose key ends with ``key_end``."""
+    return {key.split("/")[0]: t["median_s"] for key, t in ((entry or {}).get("timings") or {}).items()
+            if key.endswith(key_end)}
+
+
 def _fc1_medians(session_state, suite, batch) -> dict[float, tuple[float, str, float, str]]:
     """Per FC1 ratio: (best dense median, engine, best sparse median, engine) at ``batch`` on the CPU."""
     from prunebench.model.engines import ENGINES
@@ -60,8 +66,7 @@ def _fc1_medians(session_state, suite, batch) -> dict[float, tuple[float, str, f
 
     best = {}
     for ratio, entry in session_state.fc1.items():
-        times = {key.split("/")[0]: t["median_s"] for key, t in entry["timings"].items()
-                 if key.endswith(f"/cpu/fc1/batch={batch}")}
+        times = _engine_medians(entry, f"/cpu/fc1/batch={batch}")
         dense = {e: t for e, t in times.items() if not ENGINES[e].sparse}
         sparse = {e: t for e, t in times.items() if ENGINES[e].sparse}
         if dense and sparse:
@@ -119,13 +124,9 @@ def test_fc1_without_90_percent_of_its_neurons_is_5x_faster_at_batch_1(session_s
 
     if suite.profile == "quick":
         pytest.skip("engine speed goals are judged on the paper's FC1 rounds (--profile paper or methods)")
-    key_end = "/cpu/fc1/batch=1"
-    unpruned = {key.split("/")[0]: t["median_s"] for key, t in
-                (session_state.fc1.get(0.0) or {}).get("timings", {}).items()
-                if key.endswith(key_end) and not ENGINES[key.split("/")[0]].sparse}
-    narrow = {key.split("/")[0]: t["median_s"] for key, t in
-              (session_state.fc1_neurons.get(STRUCTURED_RATIO) or {}).get("timings", {}).items()
-              if key.endswith("/cpu/fc1-neurons/batch=1")}
+    unpruned = {engine: median for engine, median in _engine_medians(session_state.fc1.get(0.0), "/cpu/fc1/batch=1").items()
+                if not ENGINES[engine].sparse}
+    narrow = _engine_medians(session_state.fc1_neurons.get(STRUCTURED_RATIO), "/cpu/fc1-neurons/batch=1")
     if not unpruned or not narrow:
         pytest.skip("no FC1 timings at batch 1 for the unpruned and the 90%-neuron-pruned layer in this run")
     dense, structured = min(unpruned, key=unpruned.get), min(narrow, key=narrow.get)

@@ -26,9 +26,9 @@ i's difference d[i] = mean_b(y[i][b] - x[i][b]); t = mean(d) / (sd(d) / sqrt(P))
 freedom, then Holm and the factor as above.
 
 ``detectable_factor`` is the smallest shift the family could be flagged at, given the standard error of its
-shift, the degrees of freedom and the number of families: what the runs so far can and cannot see. With few baselines the t quantile is large,
-so the gate starts blind to small changes and sharpens as baselines accumulate (a CI that saves one per
-green run on main gets there by itself).
+shift, the degrees of freedom and the number of families: what the runs so far can and cannot see. With
+few baselines the t quantile is large, so the gate starts blind to small changes and sharpens as baselines
+accumulate (a CI that saves one per green run on main gets there by itself).
 
 The per-benchmark Mann-Whitney p on the raw rounds stays in the output as a description (do the rounds of
 the two runs differ?), Holm-adjusted over the benchmarks; it gates nothing.

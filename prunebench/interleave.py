@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> None:
                 status = subprocess.run(commands[side], cwd=dirs[side], stdout=stream, stderr=subprocess.STDOUT,
                                         env={**os.environ, "PRUNEBENCH_RESULTS": str(target)}).returncode
         except OSError as error:
-            raise DataError(f"--{side} {args.__dict__[side]!r}: cannot start ({error.strerror or error})") from None
+            raise DataError(f"--{side} {getattr(args, side)!r}: cannot start ({error.strerror or error})") from None
         seconds = time.perf_counter() - started
         print(f"run {index}/{len(order)}: pair {pair} {side}, {seconds:.0f} s, exit {status}", file=sys.stderr, flush=True)
         if status != 0 and not (target / "results.json").is_file():
