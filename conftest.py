@@ -86,8 +86,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_generate_tests(metafunc):
-    if not {"suite_model", "network_engine", "fc1_engine", "fc1_dense_engine", "batch", "network_batch"} & set(
-            metafunc.fixturenames):
+    if not {"suite_model", "network_engine", "fc1_engine", "fc1_dense_engine", "fc1_sparse_engine", "batch",
+            "network_batch"} & set(metafunc.fixturenames):
         return
     suite = suite_config(metafunc.config)
     if "suite_model" in metafunc.fixturenames:
@@ -101,6 +101,10 @@ def pytest_generate_tests(metafunc):
         from prunebench.model.engines import ENGINES
 
         metafunc.parametrize("fc1_dense_engine", [name for name in suite.fc1_engines if not ENGINES[name].sparse])
+    if "fc1_sparse_engine" in metafunc.fixturenames:
+        from prunebench.model.engines import ENGINES
+
+        metafunc.parametrize("fc1_sparse_engine", [name for name in suite.fc1_engines if ENGINES[name].sparse])
     if "batch" in metafunc.fixturenames:
         metafunc.parametrize("batch", suite.batches, ids=[f"batch={batch}" for batch in suite.batches])
     if "network_batch" in metafunc.fixturenames:

@@ -26,6 +26,7 @@ class SessionState:
     timings: dict = field(default_factory=dict)  # ModelSpec -> {timing key: {"median_s", "rounds"}}
     fc1: dict = field(default_factory=dict)  # ratio -> {"timings": {...}, "fc1_bytes": {...}}
     fc1_neurons: dict = field(default_factory=dict)  # ratio -> {"units": k, "timings": {...}}
+    fc1_blocks: dict = field(default_factory=dict)  # ratio -> {"nonzero": n, "timings": {...}, "fc1_bytes": {...}}
     references: dict = field(default_factory=dict)  # outside references, e.g. "tfmot-gradual" -> [row]
     bandwidth: float | None = None
     training_speed: dict = field(default_factory=dict)  # trainer -> median seconds for SPEED_STEPS steps

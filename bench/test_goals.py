@@ -55,8 +55,10 @@ def _engine_medians(entry: dict | None, key_end: str) -> dict[str, float]:
             if key.endswith(key_end)}
 
 
-def _fc1_medians(session_state, suite, batch) -> dict[float, tuple[float, str, float, str]]:
-    """Per FC1 ratio: (best dense median, engine, best sparse median, engine) at ``batch`` on the CPU."""
+def _fc1_medians(session_state, suite, batch, scope: str = "fc1") -> dict[float, tuple[float, str, float, str]]:
+    """Per FC1 ratio: (best dense median, engine, best sparse median, engine) at ``batch`` on the CPU, the
+    sparse engines on the layer pruned weight by weight (scope ``fc1``) or in 1x4 blocks (``fc1-blocks``);
+    the dense engines' time does not depend on the values, so theirs comes from ``fc1`` at the same ratio."""
     from prunebench.model.engines import ENGINES
 
     if suite.profile != "paper":
@@ -64,11 +66,12 @@ def _fc1_medians(session_state, suite, batch) -> dict[float, tuple[float, str, f
         # 10 rounds on a shared CI machine move a ~0.6 ms median by +-40% (0.57 vs 0.84 ms seen here).
         pytest.skip("engine speed goals are judged on the paper profile's timings (--profile paper)")
 
+    sparse_entries = {"fc1": session_state.fc1, "fc1-blocks": session_state.fc1_blocks}[scope]
     best = {}
     for ratio, entry in session_state.fc1.items():
-        times = _engine_medians(entry, f"/cpu/fc1/batch={batch}")
-        dense = {e: t for e, t in times.items() if not ENGINES[e].sparse}
-        sparse = {e: t for e, t in times.items() if ENGINES[e].sparse}
+        dense = {e: t for e, t in _engine_medians(entry, f"/cpu/fc1/batch={batch}").items() if not ENGINES[e].sparse}
+        sparse = {e: t for e, t in _engine_medians(sparse_entries.get(ratio), f"/cpu/{scope}/batch={batch}").items()
+                  if ENGINES[e].sparse}
         if dense and sparse:
             d, s = min(dense, key=dense.get), min(sparse, key=sparse.get)
             best[ratio] = (dense[d], d, sparse[s], s)
@@ -83,13 +86,15 @@ def _describe(best: dict) -> str:
 
 
 @pytest.mark.claims
-def test_fc1_batch_1_sparse_matches_dense_from_90_and_wins_5x_at_99(session_state, suite):
+@pytest.mark.parametrize("scope", ["fc1", "fc1-blocks"])
+def test_fc1_batch_1_sparse_matches_dense_from_90_and_wins_5x_at_99(session_state, suite, scope):
     """A goal this project set, not one every CPU can meet: where the 12.8 MB dense kernel sits in the last
-    level cache, XNNPACK's dense FC1 is hard to beat at batch 1. Judged on this run's timings; when unmet,
-    the test is an xfail that names the CPU and the measured gap (it passes wherever the goal is met)."""
+    level cache, XNNPACK's dense FC1 is hard to beat at batch 1. Judged on this run's timings for the layer
+    pruned weight by weight (``fc1``) and in 1x4 blocks (``fc1-blocks``); when unmet, the test is an xfail
+    that names the CPU and the measured gap (it passes wherever the goal is met)."""
     from prunebench.suite import cpu_model
 
-    best = _fc1_medians(session_state, suite, 1)
+    best = _fc1_medians(session_state, suite, 1, scope)
     misses = [f"{ratio:g}: sparse {sparse / dense:.2f}x the dense time" for ratio, (dense, _, sparse, _) in
               sorted(best.items()) if ratio >= DENSE_PARITY_FROM and sparse > dense]
     if 0.99 in best and best[0.99][0] / best[0.99][2] < SPEEDUP_AT_99_BATCH_1:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from prunebench.model.constants import FC1_UNITS
+from prunebench.model.engines.spec import WEIGHT_SHAPES
 from prunebench.paper import MIB, PAPER_RATIOS
 from prunebench.prune.methods import METHODS
+from prunebench.prune.methods.blocks import pruned_weight_count, ranking_block
 from prunebench.prune.policy import DEFAULT_PRUNED
 from prunebench.prune.ratio import prune_count
 
@@ -34,6 +36,8 @@ def test_model(suite_model, suite):
         elif METHODS[suite_model.spec.method].ranking == "neuron":  # whole fc1 neurons, each weights per neuron
             per_neuron = row["total"] // FC1_UNITS
             assert row["nonzero"] == row["total"] - prune_count(FC1_UNITS, ratio) * per_neuron, (name, row)
+        elif block := ranking_block(METHODS[suite_model.spec.method].ranking):  # whole blocks of each kernel
+            assert row["nonzero"] == row["total"] - pruned_weight_count(WEIGHT_SHAPES[name], block, ratio), (name, row)
     assert record["zeros_held"], "a pruned weight came back during retraining"
     assert record["agreement"]["same_class"], record["agreement"]
     assert record["agreement"]["max_logit_difference"] <= 1e-4, record["agreement"]

@@ -60,7 +60,7 @@ MNIST_TEST_IMAGES = 10_000
 ABSENT = "absent"
 DEFAULT_HISTORY = 5  # baseline runs the time verdict uses with --against
 # Results sections of FC1 timings and the identity kind of their entries (the kind is the timing scope).
-FC1_SECTIONS = {"fc1": "fc1", "fc1_neurons": "fc1-neurons"}
+FC1_SECTIONS = {"fc1": "fc1", "fc1_neurons": "fc1-neurons", "fc1_blocks": "fc1-blocks"}
 MAX_ROWS = 20  # rows of a relative-time table shown without --show all (largest changes first)
 
 
@@ -132,8 +132,8 @@ def _ratio(value: float) -> float:
 
 
 def timing_entries(results: dict) -> dict[tuple, dict]:
-    """Every timing entry by identity: ("model", ratio, seed, key), ("fc1", ratio, None, key) or
-    ("fc1-neurons", ratio, None, key)."""
+    """Every timing entry by identity: ("model", ratio, seed, key), or (scope, ratio, None, key) for the FC1
+    sections (scope "fc1", "fc1-neurons" or "fc1-blocks")."""
     entries = {}
     for model in _paper_method(results):
         for key, entry in model["timings"].items():

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCOPES = ("network", "fc1", "fc1-neurons")  # fc1-neurons: FC1 with whole neurons removed (narrower, dense)
+SCOPES = ("network", "fc1", "fc1-neurons", "fc1-blocks")  # fc1-neurons: FC1 with whole neurons removed
+# (narrower, dense); fc1-blocks: FC1 pruned in 1x4 blocks (prune/methods/blocks.py)
 
 
 @dataclass(frozen=True)

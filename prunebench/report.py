@@ -594,6 +594,17 @@ def methods_figure(results: dict, methods: list[str], path: Path) -> Path:
     return save_figure(figure, path)
 
 
+def fc1_times(entry: dict | None, sparse: dict[str, bool], want_sparse: bool, device: str, scope: str,
+              batch: str) -> dict[str, float]:
+    """Median seconds per engine of an FC1 entry's timings at (device, scope, batch), sparse engines or dense."""
+    found = {}
+    for key, timing in ((entry or {}).get("timings") or {}).items():
+        engine, where, kind, size = parse_timing_key(key)
+        if (where, kind, size) == (device, scope, batch) and sparse.get(engine) == want_sparse:
+            found[engine] = timing["median_s"]
+    return found
+
+
 def structured_fc1_section(results: dict, sparse: dict[str, bool]) -> str:
     """FC1 with whole neurons removed (a narrower dense layer) beside the unpruned best dense FC1 and the
     best unstructured sparse engine at the same ratio: what structure buys over sparsity."""
@@ -609,9 +620,7 @@ def structured_fc1_section(results: dict, sparse: dict[str, bool]) -> str:
             by_place.setdefault((device, batch), {}).setdefault(ratio, {})[engine] = timing["median_s"]
 
     def best(entry: dict | None, device: str, batch: str, want_sparse: bool) -> float | None:
-        times = [timing["median_s"] for key, timing in ((entry or {}).get("timings") or {}).items()
-                 if parse_timing_key(key)[1:] == (device, "fc1", batch) and sparse.get(parse_timing_key(key)[0]) == want_sparse]
-        return min(times, default=None)
+        return min(fc1_times(entry, sparse, want_sparse, device, "fc1", batch).values(), default=None)
 
     parts = [title + "The seed-0 baseline's w_fc1 without the given share of its neurons (smallest incoming L2 "
              "norm), stored as the narrower dense layer it is, on the dense engines. Median ms per call; speedup "
@@ -630,6 +639,37 @@ def structured_fc1_section(results: dict, sparse: dict[str, bool]) -> str:
                          cell(ms(best(unstructured.get(ratio), device, batch, True)), ".3g")])
         parts.append(f"### {device}, batch {batch}\n\n" + table(
             ["ratio", "neurons", *engines, "speedup vs unpruned best dense", "best sparse (unstructured) ms"], rows))
+    return "\n".join(parts)
+
+
+def blocks_fc1_section(results: dict, sparse: dict[str, bool]) -> str:
+    """FC1 pruned in 1x4 blocks on the sparse engines, beside the best dense engine and the best sparse engine
+    on the same ratio pruned weight by weight: what block structure buys the sparse kernels."""
+    title = "## FC1 pruned in 1x4 blocks\n\n"
+    entries = {float(entry["ratio"]): entry for entry in results.get("fc1_blocks") or []}
+    unstructured = {float(entry["ratio"]): entry for entry in results.get("fc1") or []}
+    if not any(entry.get("timings") for entry in entries.values()):
+        return title + NO_TIMINGS + "\n"
+    places = sorted({parse_timing_key(key)[1::2] for entry in entries.values() for key in entry["timings"]})
+    parts = [title + "The seed-0 baseline's w_fc1 pruned in blocks of one output by four consecutive inputs "
+             "(smallest mean magnitude first, as the blocks-1x4 method prunes), on the sparse engines. Median ms "
+             "per call; the speedup is over the best dense engine at the same ratio (test_fc1); beside it, the "
+             "best sparse engine on the same ratio pruned weight by weight.\n"]
+    for device, batch in places:
+        blocked = {ratio: fc1_times(entry, sparse, True, device, "fc1-blocks", batch) for ratio, entry in entries.items()}
+        engines = sorted({engine for times in blocked.values() for engine in times})
+        rows = []
+        for ratio in sorted(entries):
+            fastest = min(blocked[ratio].values(), default=None)
+            reference = min(fc1_times(unstructured.get(ratio), sparse, False, device, "fc1", batch).values(), default=None)
+            weightwise = min(fc1_times(unstructured.get(ratio), sparse, True, device, "fc1", batch).values(), default=None)
+            rows.append([percent(ratio), *[cell(ms(blocked[ratio].get(engine)), ".3g") for engine in engines],
+                         cell(ms(reference), ".3g"),
+                         MISSING if None in (fastest, reference) else f"{reference / fastest:.2f}x",
+                         cell(ms(weightwise), ".3g")])
+        parts.append(f"### {device}, batch {batch}\n\n" + table(
+            ["ratio", *engines, "best dense ms", "speedup of the best block engine", "best sparse (unstructured) ms"],
+            rows))
     return "\n".join(parts)
 
 
@@ -668,6 +708,7 @@ def write_report(results: dict, out_dir: Path) -> list[Path]:
                         "The seed-0 baseline's w_fc1 (3136x1024) pruned by magnitude at each ratio."),
         bandwidth_section(results, fc1_groups(results)),
         structured_fc1_section(results, sparse),
+        blocks_fc1_section(results, sparse),
         "## Figures\n\n" + "\n".join(f"![{path.stem}](figures/{path.name})" for path in figures) + "\n",
     ]
     report = out_dir / "report.md"

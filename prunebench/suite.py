@@ -21,6 +21,7 @@ from prunebench.spec import ModelSpec, Settings
 
 # FC1 alone, on the baseline's w_fc1 pruned by magnitude at these ratios (issue: where sparse pays off).
 FC1_RATIOS = (0.0, 0.5, 0.7, 0.9, 0.95, 0.99)
+BLOCK_FC1_RATIOS = tuple(ratio for ratio in FC1_RATIOS if ratio >= 0.9)  # FC1 in 1x4 blocks, the goals' range
 # Whole-network engines per profile: the paper's two networks in CI, every engine for the paper profile.
 NETWORK_ENGINES = {"quick": ("tf-dense", "tf-sparse"), "paper": None, "methods": ("tf-dense", "tf-sparse")}
 ORDER_SEED = 2020

@@ -27,6 +27,7 @@ def assemble(state) -> dict:
         "profile": state.config.profile_record(), "machine": machine_record(), "models": models,
         "fc1": [{"ratio": ratio, **entry} for ratio, entry in sorted(state.fc1.items())],
         "fc1_neurons": [{"ratio": ratio, **entry} for ratio, entry in sorted(state.fc1_neurons.items())],
+        "fc1_blocks": [{"ratio": ratio, **entry} for ratio, entry in sorted(state.fc1_blocks.items())],
         "references": {name: sorted(rows, key=lambda row: row["ratio"]) for name, rows in state.references.items()},
         "margins": state.config.margins(),
         "engines": engine_records(),

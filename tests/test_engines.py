@@ -13,6 +13,7 @@ from prunebench.model.engines import ENGINES, tflite_model_bytes
 from prunebench.model.engines.bandwidth import fc1_bytes_read, measure_read_bandwidth
 from prunebench.model.engines.spec import WEIGHT_SHAPES
 from prunebench.prune.methods import nested_masks
+from prunebench.prune.methods.blocks import BLOCK_SHAPES, block_ranking
 from prunebench.prune.methods.structured import shrink
 
 SPARSITIES = (0.0, 0.5, 0.9, 0.99)
@@ -94,6 +95,35 @@ def test_a_neuron_pruned_network_runs_narrower_with_the_same_predictions(name):
                                rtol=0, atol=TOLERANCE)
 
 
+def block_pruned(sparsity: float, shape: str = "4x4") -> dict[str, np.ndarray]:
+    """Random weights with the fc kernels block-pruned as the ``blocks-*`` methods prune them."""
+    weights = random_weights(0.0)
+    masks = nested_masks(weights, ("w_fc1", "w_fc2"), sparsity, block_ranking(shape))
+    return {key: np.where(masks[key], w, np.float32(0)) if key in masks else w for key, w in weights.items()}
+
+
+@pytest.mark.parametrize("name", [name for name in ENGINES if name != "tf-dense"])
+def test_a_block_pruned_network_gives_the_same_predictions(name):
+    available(name)
+    weights = block_pruned(0.9)
+    assert_same_predictions(ENGINES[name].network(weights, ["w_fc1", "w_fc2"])(images(7)),
+                            REFERENCE.network(weights, [])(images(7)))
+    fc1 = ENGINES[name].fc1(weights["w_fc1"], weights["b_fc1"])
+    for batch in BATCHES:
+        assert_same_predictions(fc1(features(batch)), REFERENCE.fc1(weights["w_fc1"], weights["b_fc1"])(features(batch)))
+
+
+@pytest.mark.parametrize("shape", list(BLOCK_SHAPES))
+def test_block_pruned_kernels_are_read_without_their_zeros(shape):
+    """LiteRT keeps a 1x4-block-sparse kernel encoded at 90% (unstructured ones it densifies there), and block
+    CSR stores exactly the nonzero blocks: 18 bytes per four nonzeros."""
+    kernel = block_pruned(0.9, shape)["w_fc1"]
+    activations = 4 * (1024 + 3136 + 1024)
+    nonzero = np.count_nonzero(kernel)
+    assert 4 * nonzero < fc1_bytes_read("tflite-sparse", kernel, 1) - activations < kernel.size
+    assert fc1_bytes_read("numba-bcsr", kernel, 1) - activations == 18 * nonzero // 4 + 4 * 1025
+
+
 def test_tf_dense_fc1_is_relu_of_affine():
     weights = random_weights(0.9)
     x = features(7)
@@ -130,6 +160,7 @@ CPU_PACKAGES = {
     "scipy-csr": ("scipy",),
     "mkl-csr": ("sparse_dot_mkl",),
     "numba-csr": ("numba",),
+    "numba-bcsr": ("numba",),
 }
 
 
@@ -210,6 +241,8 @@ def test_fc1_bytes_read_by_hand():
     assert fc1_bytes_read("tf-dense", kernel, 2) == 4 * 12 + activations
     assert fc1_bytes_read("scipy-csr", kernel, 2) == 4 * 4 + 4 * 4 + 4 * (3 + 1) + activations
     assert fc1_bytes_read("tf-sparse", kernel, 2) == 16 * 4 + 4 * 4 + activations
+    # 1x4 blocks of the transposed kernel: each output's four inputs are one block, all three hold a nonzero
+    assert fc1_bytes_read("numba-bcsr", kernel, 2) == (16 + 2) * 3 + 4 * (3 + 1) + activations
 
 
 @pytest.mark.parametrize("sparsity, densified", [(0.9, True), (0.99, False)])
@@ -235,7 +268,8 @@ def test_read_bandwidth_is_plausible():
     assert 1e8 < bandwidth < 1e12  # between 0.1 GB/s and 1 TB/s: any machine this runs on
 
 
-@pytest.mark.parametrize("name, package", [("mkl-csr", "sparse-dot-mkl"), ("numba-csr", "numba")])
+@pytest.mark.parametrize("name, package", [("mkl-csr", "sparse-dot-mkl"), ("numba-csr", "numba"),
+                                                    ("numba-bcsr", "numba")])
 def test_missing_optional_package_is_a_reason_not_an_error(monkeypatch, name, package):
     monkeypatch.setattr(importlib.util, "find_spec", lambda module, *args: None)
     assert ENGINES[name].unavailable_reason("cpu") == f"package {package} not installed"

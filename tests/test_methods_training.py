@@ -9,6 +9,7 @@ import pytest
 from prunebench.model.checkpoint import load_dense
 from prunebench.pipeline import prune_with_method, train_baseline
 from prunebench.prune.methods import METHODS
+from prunebench.prune.methods.blocks import pruned_weight_count, ranking_block
 from prunebench.prune.methods.structured import removed_neurons
 from prunebench.prune.ratio import prune_count
 from prunebench.spec import Settings
@@ -53,6 +54,11 @@ def test_target_sparsity_is_met_exactly(outcomes, method):
         neurons = prune_count(after["w_fc1"].shape[1], RATIO)
         assert zeros == {"w_fc1": neurons * after["w_fc1"].shape[0], "w_fc2": neurons * after["w_fc2"].shape[1]}
         assert int(removed_neurons(after).sum()) == neurons
+    elif block := ranking_block(METHODS[method].ranking):  # whole blocks of each kernel
+        assert zeros == {name: pruned_weight_count(after[name].shape, block, RATIO) for name in NAMES}
+        for name in NAMES:  # each 1 x 4 block (one output, four consecutive inputs) is pruned whole or not at all
+            blocks = (after[name] == 0).T.reshape(after[name].shape[1], -1, 4)
+            assert (blocks.all(axis=2) | ~blocks.any(axis=2)).all()
     else:  # global: exact over the pruned variables together
         assert sum(zeros.values()) == prune_count(sum(after[name].size for name in NAMES), RATIO)
         assert 0 < zeros["w_fc2"] < after["w_fc2"].size

@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 
 from prunebench.model.engines.litert import LiteRtEngine, tflite_model_bytes  # noqa: E402
 from prunebench.model.engines.mkl_csr import MklCsrEngine  # noqa: E402
+from prunebench.model.engines.numba_bcsr import NumbaBcsrEngine  # noqa: E402
 from prunebench.model.engines.numba_csr import NumbaCsrEngine  # noqa: E402
 from prunebench.model.engines.scipy_csr import ScipyCsrEngine  # noqa: E402
 from prunebench.model.engines.spec import DEFAULT_PRUNED  # noqa: E402
@@ -30,7 +31,7 @@ from prunebench.model.engines.tf_graph import TfEngine  # noqa: E402
 class InferenceEngine(Protocol):
     name: str  # stable id in benchmark ids and the results JSON
     sparse: bool
-    fc1_storage: str  # how w_fc1 is held during a call: "dense", "csr-int32", "coo-int64", "tflite-sparse" (bandwidth.py)
+    fc1_storage: str  # how w_fc1 is held during a call: "dense", "csr-int32", "coo-int64", "bcsr-1x4", "tflite-sparse" (bandwidth.py)
 
     def unavailable_reason(self, device: str) -> str | None: ...
 
@@ -50,6 +51,7 @@ ENGINES: dict[str, InferenceEngine] = {
         ScipyCsrEngine(),
         MklCsrEngine(),
         NumbaCsrEngine(),
+        NumbaBcsrEngine(),
     )
 }
 

@@ -16,6 +16,7 @@ from prunebench.errors import UsageError
 
 FLOAT = INT32 = 4
 INT64 = 8
+UINT16 = 2
 MIN_ARRAY_BYTES = 256 * 2**20
 
 
@@ -52,6 +53,7 @@ def fc1_bytes_read(engine_name: str, w_fc1: np.ndarray, batch: int) -> int:
 
     dense: 4 per weight; CSR (int32 indices): 4*nnz values + 4*nnz column indices + 4*(rows+1) row
     pointers, rows = output units (the kernel is stored transposed); COO (int64): 16*nnz indices + 4*nnz;
+    block CSR in 1x4 blocks: 16 value bytes and a 2-byte index per stored block, plus int32 row pointers;
     tflite-sparse: see ``litert.fc1_weight_bytes_read`` (converts the kernel, about a second).
     """
     from prunebench.model.engines import ENGINES
@@ -69,6 +71,10 @@ def fc1_bytes_read(engine_name: str, w_fc1: np.ndarray, batch: int) -> int:
         from prunebench.model.engines.litert import fc1_weight_bytes_read
 
         weights = fc1_weight_bytes_read(w_fc1)
+    elif storage == "bcsr-1x4":
+        from prunebench.model.engines.numba_bcsr import BLOCK_INPUTS, stored_blocks
+
+        weights = (BLOCK_INPUTS * FLOAT + UINT16) * stored_blocks(w_fc1) + INT32 * (outputs + 1)
     else:
         weights = {
             "dense": FLOAT * w_fc1.size,

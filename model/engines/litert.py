@@ -2,8 +2,9 @@
 
 ``tflite-sparse`` converts with ``tf.lite.Optimize.EXPERIMENTAL_SPARSITY``, which stores sufficiently sparse
 constant kernels in TFLite's sparse encoding; the converter itself picks which tensors qualify, so
-``pruned`` is only validated. The file gets smaller; below ~99% sparsity XNNPACK densifies the weights at
-load, so the time per call is the dense one (see ``fc1_weight_bytes_read``). The interpreter comes from ``ai_edge_litert`` (pip ai-edge-litert)
+``pruned`` is only validated. The file gets smaller. An unstructured kernel below ~99% sparsity gets a
+DENSIFY op and runs dense (see ``fc1_weight_bytes_read``); a kernel pruned in 1x4 blocks (one output by four
+inputs, prune/methods/blocks.py) stays encoded and runs on FULLY_CONNECTED's block-sparse kernel. The interpreter comes from ``ai_edge_litert`` (pip ai-edge-litert)
 when installed, else from ``tf.lite``; both get ``num_threads`` = the cores this process may use (what
 TensorFlow's own intra-op pool uses), set explicitly because LiteRT's default is not documented as stable.
 """
@@ -62,10 +63,10 @@ def tflite_model_bytes(weights: Mapping[str, np.ndarray], pruned: Sequence[str] 
 def fc1_weight_bytes_read(w_fc1: np.ndarray) -> int:
     """Bytes of the sparse-converted FC1's kernel one call reads.
 
-    Measured here: up to ~90% sparsity the converter inserts a DENSIFY op, XNNPACK densifies at load and
-    every call reads the dense kernel; at 99% it keeps the sparse encoding, which the FULLY_CONNECTED
-    kernel reads directly (counted as the whole encoded model, bias included); with nothing
-    sparse enough to encode, the kernel stays dense.
+    Measured here: for unstructured sparsity up to ~90% the converter inserts a DENSIFY op, XNNPACK
+    densifies at load and every call reads the dense kernel; at 99%, or with 1x4 blocks, it keeps the sparse
+    encoding, which the FULLY_CONNECTED kernel reads directly (counted as the whole encoded model, bias
+    included); with nothing sparse enough to encode, the kernel stays dense.
     """
     model = converted(DENSE_TF.fc1_function(positive_zeros(w_fc1), np.zeros(w_fc1.shape[1], np.float32)), sparse=True)
     operators = {op["op_name"] for op in interpreter_class()(model_content=model)._get_ops_details()}

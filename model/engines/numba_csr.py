@@ -108,25 +108,35 @@ def csr_layer(kernel: np.ndarray, bias: np.ndarray | None, relu: bool) -> Callab
     indptr = transposed.indptr.astype(np.int32)
     indices = transposed.indices.astype(np.int32).view(np.uint32)  # int32 storage, read unsigned
     data = transposed.data.astype(np.float32)
-    outputs = kernel.shape[1]
+    return compiled_layer(kernels(), (indptr, indices, data), kernel.shape, bias, relu, data.size)
+
+
+def compiled_layer(pair: tuple, structure: tuple, shape: tuple[int, int], bias: np.ndarray | None, relu: bool,
+                   stored: int, padding: int = 0) -> Callable[[np.ndarray], np.ndarray]:
+    """Wrap a (batch-1, batched) kernel pair over a sparse ``structure`` of a Keras kernel of ``shape``
+    [inputs, outputs] with ``stored`` values: x [B, inputs] -> float32 [B, outputs]. ``padding`` zero
+    inputs are appended to x for kernels stored in whole blocks. Both paths are compiled and run once here,
+    so no timed call includes JIT compilation."""
+    inputs, outputs = shape
     bias = np.zeros(outputs, np.float32) if bias is None else np.ascontiguousarray(bias, np.float32)
-    dot, batched = kernels()
-    threads = cpu_threads() if data.size >= PARALLEL_MIN_NONZEROS else 1
+    dot, batched = pair
+    threads = cpu_threads() if stored >= PARALLEL_MIN_NONZEROS else 1
 
     def layer(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
-        batch = x.shape[0]
+        if padding:
+            x = np.pad(x, ((0, 0), (0, padding)))
         numba.set_num_threads(threads)  # per calling thread, so set on every call (~1 µs)
-        if batch == 1:
+        if x.shape[0] == 1:
             y = np.empty((1, outputs), np.float32)
-            dot(indptr, indices, data, np.ascontiguousarray(x[0]), bias, relu, y[0])
+            dot(*structure, np.ascontiguousarray(x[0]), bias, relu, y[0])
             return y
-        yt = np.empty((outputs, batch), np.float32)
-        batched(indptr, indices, data, np.ascontiguousarray(x.T), bias, relu, yt)
+        yt = np.empty((outputs, x.shape[0]), np.float32)
+        batched(*structure, np.ascontiguousarray(x.T), bias, relu, yt)
         return yt.T  # F-ordered [B, outputs] view: a C copy costs ~10-30 µs, and the next layer wants x.T anyway
 
-    for batch in (1, 2):  # compile both paths now so no timed call includes JIT compilation
-        layer(np.zeros((batch, kernel.shape[0]), np.float32))
+    for batch in (1, 2):
+        layer(np.zeros((batch, inputs), np.float32))
     return layer
 
 

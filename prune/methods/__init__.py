@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from prunebench.errors import UsageError
 from prunebench.prune.methods.base import PruneEvent, PruningMethod, check_plan, nested_masks
+from prunebench.prune.methods.blocks import BLOCK_RANKINGS, BLOCK_SHAPES, block_ranking
 from prunebench.prune.methods.gradual import Gradual
 from prunebench.prune.methods.iterative import Iterative
 from prunebench.prune.methods.oneshot import OneShot
@@ -17,7 +18,8 @@ DEFAULT_METHOD = "oneshot"
 METHODS: dict[str, PruningMethod] = {
     method.name: method
     for method in (OneShot(), OneShot(name="oneshot-global", ranking="global"), Iterative(), Gradual(),
-                   OneShot(name="structured", ranking="neuron"))
+                   Gradual(name="gradual-global", ranking="global"), OneShot(name="structured", ranking="neuron"),
+                   *(OneShot(name=f"blocks-{shape}", ranking=block_ranking(shape)) for shape in BLOCK_SHAPES))
 }
 
 
@@ -37,11 +39,16 @@ def inference_weights(method: str, weights: dict) -> dict:
 
 
 def check_variables(methods: tuple[str, ...], variables: tuple[str, ...]) -> None:
-    """Neuron pruning defines its own variables (a neuron is a w_fc1 column and a w_fc2 row)."""
+    """Neuron pruning defines its own variables (a neuron is a w_fc1 column and a w_fc2 row); block pruning
+    needs fully connected kernels (blocks of a [outputs, inputs] matrix)."""
     for method in methods:
         if removes_neurons(method) and tuple(sorted(variables)) != NEURON_VARIABLES:
             raise UsageError(f"method {method!r} prunes whole fc1 neurons, i.e. exactly "
                              f"{','.join(NEURON_VARIABLES)}; the pruned variables are {','.join(variables)}")
+        not_dense = sorted(set(variables) - set(NEURON_VARIABLES))
+        if METHODS[method].ranking in BLOCK_RANKINGS and not_dense:
+            raise UsageError(f"method {method!r} prunes blocks of fully connected kernels "
+                             f"({','.join(NEURON_VARIABLES)}), not {','.join(not_dense)}")
 
 
 def parse_methods(text: str) -> tuple[str, ...]:

@@ -2,8 +2,8 @@
 
 A method is split like TF Model Optimization's sparsity API:
 - *policy*: which variables (``Settings.variables``, prune/policy.py) and how weights are ranked: by
-  magnitude per layer (the paper), globally across the pruned layers, or as whole fc1 neurons by the norm
-  of their incoming weights (structured.py);
+  magnitude per layer (the paper), globally across the pruned layers, as whole fc1 neurons by the norm
+  of their incoming weights (structured.py), or in small blocks by their mean magnitude (blocks.py);
 - *schedule*: ``plan(ratio, budget)``, the pruning events, each (step, sparsity): after ``step`` optimizer
   steps of the retraining budget the masks are recomputed at ``sparsity``;
 - *mask application*: ``nested_masks`` below (a weight once pruned stays pruned);
@@ -21,9 +21,10 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from prunebench.prune.methods.blocks import BLOCK_RANKINGS, block_masks, ranking_block
 from prunebench.prune.ratio import prune_count
 
-RANKINGS = ("layer", "global", "neuron")
+RANKINGS = ("layer", "global", "neuron", *BLOCK_RANKINGS)
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ class PruneEvent:
 @runtime_checkable
 class PruningMethod(Protocol):
     name: str
-    ranking: str  # "layer" (per variable, the paper), "global" (across the pruned variables) or "neuron"
+    ranking: str  # "layer" (per variable, the paper), "global" (across the pruned variables), "neuron" or a block
+    # ranking such as "block1x4" (blocks.py)
 
     def plan(self, ratio: float, budget: int) -> tuple[PruneEvent, ...]:
         """The pruning events within ``budget`` training steps: steps strictly increasing in [0, budget),
@@ -65,6 +67,8 @@ def nested_masks(weights: Mapping[str, np.ndarray], names: tuple[str, ...], spar
         from prunebench.prune.methods.structured import neuron_masks
 
         return neuron_masks(weights, names, sparsity, keep)
+    if ranking in BLOCK_RANKINGS:
+        return block_masks(weights, names, sparsity, ranking_block(ranking), keep)
     scores = {}
     for name in names:
         magnitude = np.abs(weights[name]).ravel().astype(np.float64)

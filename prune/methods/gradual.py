@@ -10,7 +10,8 @@ pruning at the steps where ``begin_step <= step <= end_step`` and ``(step - begi
 pruning begins at step 0 from ``initial`` 0 and ends at ``end_step``, the largest multiple of the frequency
 not above ``end_fraction * B`` (0.75: the last quarter recovers at the final sparsity), so the final
 sparsity is reached exactly. A budget too small for ten pruning intervals gets a smaller frequency,
-``max(1, B // 10)``, and records it (``params``).
+``max(1, B // 10)``, and records it (``params``). ``gradual`` ranks per layer as tfmot does;
+``gradual-global`` ranks the pruned layers together, so each layer's share follows its weights' scale.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``oneshot`` ranks per layer (the paper; its suite path is prunebench.pipeline.prune_and_retrain, unchanged);
 ``oneshot-global`` ranks across the pruned layers together; ``structured`` removes whole fc1 neurons
-(structured.py).
+(structured.py); ``blocks-1x4`` and ``blocks-4x4`` remove blocks of weights (blocks.py).
 """
 
 from __future__ import annotations
