@@ -551,6 +551,16 @@ def methods_section(results: dict, methods: list[str]) -> str:
               *([cell(tfmot.get(ratio), ".4f")] if tfmot else [])] for ratio in ratios]
     before = [[percent(ratio), *[with_spread(by_method[m].get(ratio, []), dig("accuracy", "before_retrain"), ".4f")
                                  for m in methods]] for ratio in ratios]
+    sizes = [[percent(ratio), *[best_lossless_size(by_method[m].get(ratio, [])) for m in methods]] for ratio in ratios]
+    places = sorted({parse_timing_key(key)[1::2] for model in results["models"] for key in model.get("timings") or {}
+                     if parse_timing_key(key)[2] == "network"})
+    time_tables = ""
+    for device, batch in places:
+        time_rows = [[percent(0.0), *[fastest_network(baseline, device, batch)] * len(methods)]]
+        time_rows += [[percent(ratio), *[fastest_network(by_method[m].get(ratio, []), device, batch) for m in methods]]
+                      for ratio in ratios]
+        time_tables += (f"\nWhole network, {device}, batch {batch}: the fastest engine's median ms (and the "
+                        "engine):\n\n" + table(["ratio", *methods], time_rows))
     budget_rows = []
     for method in methods:
         models = [model for groups in by_method[method].values() for model in groups]
@@ -568,9 +578,41 @@ def methods_section(results: dict, methods: list[str]) -> str:
                "baseline, batches and budget, but a fresh Adam (bench/test_tfmot_reference.py).\n" if tfmot else "")
             + "\nAccuracy just after the last pruning event, before the training that follows it:\n\n"
             + table(["ratio", *methods], before)
+            + "\nWhole-model size in the smallest lossless storage format (median MiB over seeds; the format "
+              "of the first seed):\n\n" + table(["ratio", *methods], sizes)
+            + time_tables
             + "\nBudgets and schedules:\n\n"
             + table(["method", "training steps after the baseline", "pruning events", "schedule"], budget_rows)
             + f"\n![{Path(METHODS_FIGURE).stem}](figures/{METHODS_FIGURE})\n")
+
+
+def fastest_network(models: list[dict], device: str, batch: str) -> str:
+    """The fastest engine's whole-network median ms at (device, batch), as the median over ``models``."""
+    medians: dict[str, list[float]] = {}
+    for model in models:
+        for key, timing in (model.get("timings") or {}).items():
+            engine, where, scope, size = parse_timing_key(key)
+            if (where, scope, size) == (device, "network", batch):
+                medians.setdefault(engine, []).append(timing["median_s"])
+    if not medians:
+        return MISSING
+    engine = min(medians, key=lambda name: statistics.median(medians[name]))
+    return f"{cell(ms(statistics.median(medians[engine])), '.3g')} ({engine})"
+
+
+def best_lossless_size(models: list[dict]) -> str:
+    """The smallest lossless format's whole-model MiB (median over ``models``) and that format's name."""
+    from prunebench.prune.formats import FORMATS
+
+    def smallest(model: dict) -> tuple[int, str] | None:
+        sizes = [(row["model_bytes"], name) for name, row in model["formats"].items()
+                 if name in FORMATS and FORMATS[name].lossless]
+        return min(sizes, default=None)
+
+    found = [best for best in map(smallest, models) if best is not None]
+    if not found:
+        return MISSING
+    return f"{statistics.median(size for size, _ in found) / MIB:.3g} ({found[0][1]})"
 
 
 def methods_figure(results: dict, methods: list[str], path: Path) -> Path:

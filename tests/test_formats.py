@@ -287,3 +287,33 @@ def test_size_table_rejects_unknown_names():
         size_table(small_model(0.5), ["w_fc1"], ["lzma"])
     with pytest.raises(UsageError, match="w_fc9"):
         size_table(small_model(0.5), ["w_fc9"])
+
+
+def test_structured_formats_pay_for_structure_not_elements():
+    """bitmask-1x4 spends one bit per 1x4 block and dense-trimmed one per row and column, so each stores the
+    pruning it follows smaller than bitmask does, and each round-trips whatever the structure."""
+    from prunebench.prune.methods import nested_masks
+    from prunebench.prune.methods.blocks import block_ranking
+
+    rng = np.random.default_rng(0)
+    kernel = rng.standard_normal((64, 32)).astype(np.float32)
+    blocked = np.where(nested_masks({"k": kernel}, ("k",), 0.75, block_ranking("1x4"))["k"], kernel, 0).astype(np.float32)
+    header = FORMATS["bitmask-1x4"].nbytes(np.zeros((0, 0), np.float32))
+    assert FORMATS["bitmask-1x4"].nbytes(blocked) == header + 64 * 32 // 4 // 8 + 4 * np.count_nonzero(blocked)
+    assert FORMATS["bitmask-1x4"].nbytes(blocked) < FORMATS["bitmask"].nbytes(blocked)
+    narrow = kernel.copy()
+    narrow[:, 8:] = 0  # 24 of 32 output columns (neurons) removed
+    header = FORMATS["dense-trimmed"].nbytes(np.zeros((0, 0), np.float32))
+    assert FORMATS["dense-trimmed"].nbytes(narrow) == header + 64 // 8 + 32 // 8 + 4 * 64 * 8
+    assert FORMATS["dense-trimmed"].nbytes(narrow) < FORMATS["bitmask"].nbytes(narrow)
+    for name, matrix in (("bitmask-1x4", blocked), ("dense-trimmed", narrow), ("bitmask-1x4", kernel[:7])):
+        np.testing.assert_array_equal(FORMATS[name].decode(FORMATS[name].encode(matrix)), matrix)
+
+
+@pytest.mark.parametrize("name", ["bitmask-1x4", "dense-trimmed"])
+def test_structured_format_with_a_count_that_disagrees_is_a_data_error(name):
+    blob = bytearray(FORMATS[name].encode(SAMPLE))
+    count_at = len(b"PBW1") + 1 + len(name) + 1 + 4 + 4  # the header's uint64 count of stored values
+    blob[count_at:count_at + 8] = (3).to_bytes(8, "little")
+    with pytest.raises(DataError, match=r"^[^\n]+$"):
+        FORMATS[name].decode(bytes(blob))

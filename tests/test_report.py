@@ -110,3 +110,41 @@ def test_paper_total_params_match_the_architecture():
     shapes = [(5, 5, 1, 32), (32,), (5, 5, 32, 64), (64,), (3136, 1024), (1024,), (1024, 10), (10,)]
     counts = [math.prod(shape) for shape in shapes]
     assert sum(counts) == TOTAL_PARAMS and counts[4] == FC_TOTALS["w_fc1"] and counts[6] == FC_TOTALS["w_fc2"]
+
+
+def test_best_lossless_size_skips_lossy_and_unknown_formats():
+    from prunebench.report import best_lossless_size
+
+    def model(bitmask_mib: float) -> dict:
+        return {"formats": {"dense-float32": {"model_bytes": 12 * 2**20}, "bitmask": {"model_bytes": int(bitmask_mib * 2**20)},
+                            "bitmask-f16+zstd": {"model_bytes": 2**19}, "no-such-format": {"model_bytes": 1}}}
+
+    assert best_lossless_size([model(2.0), model(3.0)]) == "2.5 (bitmask)"
+    assert best_lossless_size([]) == "—"
+
+
+def test_blocks_section_sets_block_times_beside_dense_and_unstructured():
+    from prunebench.report import blocks_fc1_section
+
+    def timings(scope: str, **medians) -> dict:
+        return {f"{engine.replace('_', '-')}/cpu/{scope}/batch=1": {"median_s": median, "rounds": 5}
+                for engine, median in medians.items()}
+
+    results = {"fc1": [{"ratio": 0.9, "timings": timings("fc1", tf_dense=8e-5, tf_sparse=1.6e-4)}],
+               "fc1_blocks": [{"ratio": 0.9, "timings": timings("fc1-blocks", tf_sparse=4e-5)}]}
+    text = blocks_fc1_section(results, {"tf-dense": False, "tf-sparse": True})
+    assert "| ratio | tf-sparse | best dense ms | speedup of the best block engine | best sparse (unstructured) ms |" in text
+    assert "| 90% | 0.04 | 0.08 | 2.00x | 0.16 |" in text
+    assert NO_TIMINGS in blocks_fc1_section({"fc1": [], "fc1_blocks": []}, {})
+
+
+def test_fastest_network_takes_the_engine_with_the_smallest_median_over_models():
+    from prunebench.report import fastest_network
+
+    def model(dense: float, sparse: float) -> dict:
+        return {"timings": {"tf-dense/cpu/network/batch=1": {"median_s": dense},
+                            "tf-sparse/cpu/network/batch=1": {"median_s": sparse},
+                            "tf-sparse/cpu/fc1/batch=1": {"median_s": 1e-9}}}  # another scope: ignored
+
+    assert fastest_network([model(1e-3, 2e-3), model(3e-3, 2e-3)], "cpu", "1") == "2 (tf-dense)"
+    assert fastest_network([model(1e-3, 2e-3)], "cpu", "32") == "—"

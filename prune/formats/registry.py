@@ -8,12 +8,14 @@ from prunebench.prune.formats.coordinate import COO_INT64, PAPER_TF1
 from prunebench.prune.formats.csr import CSR_INT32, CSR_REL_UINT8
 from prunebench.prune.formats.dense import DenseFloat32
 from prunebench.prune.formats.gap import FlatGap
+from prunebench.prune.formats.structured import BlockBitmask, DenseTrimmed
 from prunebench.prune.formats.values import ValueCoding
 
 FLOAT32 = ValueCoding("<f4", shuffle=False)
 FLOAT32_SHUFFLED = ValueCoding("<f4", shuffle=True)
 
-LAYOUTS = [DenseFloat32(), PAPER_TF1, COO_INT64, CSR_INT32, CSR_REL_UINT8, Bitmask(FLOAT32)]
+LAYOUTS = [DenseFloat32(), PAPER_TF1, COO_INT64, CSR_INT32, CSR_REL_UINT8, Bitmask(FLOAT32), BlockBitmask(FLOAT32),
+           DenseTrimmed(FLOAT32)]
 _BEYOND = [
     Compressed(Bitmask(FLOAT32_SHUFFLED), Zstd()),
     Compressed(FlatGap(FLOAT32_SHUFFLED), Zstd()),
@@ -27,6 +29,6 @@ FORMATS = {fmt.name: fmt for fmt in _ALL}
 # CSR layouts and on mostly-zero dense data, and never beat the bitmask family there; the default table
 # keeps every raw layout (sizes are arithmetic) plus the compressed formats that can be the smallest.
 SIZE_TABLE_FORMATS = [layout.name for layout in LAYOUTS] + [
-    "dense-float32+gzip", "bitmask+zstd", "bitmask+gzip",
+    "dense-float32+gzip", "bitmask+zstd", "bitmask+gzip", "bitmask-1x4+zstd",
     "bitmask+shuffle+zstd", "gap-uint8+shuffle+zstd", "bitmask-f16+shuffle+zstd",
 ]
