@@ -140,3 +140,34 @@ def test_fc1_without_90_percent_of_its_neurons_is_5x_faster_at_batch_1(session_s
         pytest.xfail(f"goal not met on {cpu_model()}: {speedup:.2f}x < {STRUCTURED_SPEEDUP_BATCH_1}x (unpruned "
                      f"{dense} {unpruned[dense] * 1e3:.3f} ms, 90% of neurons removed {structured} "
                      f"{narrow[structured] * 1e3:.3f} ms)")
+
+
+ACCURACY_GOALS = {0.95: 0.990, 0.99: 0.985}  # issue 11: the best method's dense accuracy, whole test set
+WHOLE_TEST_SET = 10_000
+
+
+@pytest.mark.claims
+def test_best_method_reaches_the_accuracy_goals(all_models, suite):
+    """Issue 11's accuracy goals for the best pruning method of this run, judged on the whole test set (the
+    methods and paper profiles); an xfail naming each gap where unmet. Median over seeds per method: with
+    one seed, the test set's own sampling error is about 0.1 point at 99%."""
+    import statistics
+
+    if suite.eval_images < WHOLE_TEST_SET:
+        pytest.skip(f"accuracy goals are judged on the whole test set ({suite.eval_images} images evaluated)")
+    measured = {ratio: goal for ratio, goal in ACCURACY_GOALS.items() if ratio in suite.ratios}
+    if not measured:
+        pytest.skip(f"none of the goal ratios {sorted(ACCURACY_GOALS)} is in this run")
+    found, misses = [], []
+    for ratio, goal in sorted(measured.items()):
+        by_method: dict[str, list[float]] = {}
+        for model in all_models:
+            if model.spec.ratio == ratio:
+                by_method.setdefault(model.spec.method, []).append(model.record["accuracy"]["dense"])
+        method, accuracy = max(((m, statistics.median(a)) for m, a in by_method.items()), key=lambda item: item[1])
+        found.append(f"{ratio:.0%}: {method} {accuracy:.2%}")
+        if accuracy < goal:
+            misses.append(f"{ratio:.0%}: best {method} {accuracy:.2%} < {goal:.1%} (gap {(goal - accuracy) * 100:.2f} pt)")
+    if misses:
+        pytest.xfail(f"accuracy goal not met with {suite.settings.retrain_steps} training steps after the baseline: "
+                     + "; ".join(misses) + f" (best per ratio: {'; '.join(found)})")
