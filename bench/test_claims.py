@@ -51,7 +51,7 @@ def test_claim(claim_key, judged_claims):
             pytest.skip(f"{subject}: TensorFlow sees no GPU, so nothing was timed there")
         pytest.skip(f"no timings for {subject} in this run (benchmarks disabled, deselected or run under xdist)")
     if not claim["gated"]:
-        pytest.skip(f"not gated: no time expectations for machine class {claim['machine_class']!r}; measured "
+        pytest.skip(f"not gated: {claim['not_gated_because']}; measured "
                     f"{claim['verdict']}: {claim['basis']}")
     assert claim["expected"] is not None, f"no expectation recorded for {claim_key}; add it with its reason"
     if claim["id"] in MACHINE_GATED and claim["verdict"] == "inconclusive" != claim["expected"]:

@@ -59,8 +59,9 @@ from scipy import stats
 from prunebench.equivalence import Interval, accuracy_difference, equivalence_verdict, time_ratio
 from prunebench.errors import DataError
 from prunebench.keys import TimingKey
-from prunebench.options import DEFAULT_ACCURACY_MARGIN, DEFAULT_TIME_MARGIN
+from prunebench.options import DEFAULT_ACCURACY_MARGIN, DEFAULT_TIME_MARGIN, PROFILES
 from prunebench.paper import CLAIM_STATEMENTS, PAPER_RATIOS
+from prunebench.prune.policy import DEFAULT_PRUNED
 
 ALPHA = 0.05
 MIN_POINTS = 5
@@ -402,6 +403,24 @@ def _lookup(table: dict, claim_id: str, ratio_range: str, subject: str,
     return None
 
 
+# Settings that change what a model measures; the expectations describe each profile with its own values.
+PROTOCOL_SETTINGS = ("max_steps", "batch_size", "retrain_steps", "eval_images")
+
+
+def protocol_overrides(profile: dict) -> list[str]:
+    """How a run's settings differ from its named profile's (e.g. ``--retrain-steps 10000`` on the methods
+    profile): such a run measures another protocol, so the profile's expected verdicts do not apply to it.
+    Ratios, seeds and methods may differ (expectations are per range and method)."""
+    own = PROFILES.get(profile.get("name"))
+    if own is None:
+        return []
+    found = [f"{name} {profile[name]} (profile: {own[name]})" for name in PROTOCOL_SETTINGS
+             if name in profile and name in own and profile[name] != own[name]]
+    if "variables" in profile and tuple(profile["variables"]) != DEFAULT_PRUNED:
+        found.append(f"variables {','.join(profile['variables'])} (profile: {','.join(DEFAULT_PRUNED)})")
+    return found
+
+
 def expectation_for(expectations: dict, claim_id: str, ratio_range: str, subject: str,
                     machine: str, method: str = DEFAULT_METHOD) -> tuple[dict, bool]:
     """(expected entry, gated): machine-dependent claims are gated only by their machine class's entries."""
@@ -446,6 +465,7 @@ def _evaluate_method(results: dict, expectations: dict, method: str) -> list[dic
         adjusted.update(holm_adjusted({triple: correlations[triple]["p"] for triple in triples
                                        if triple[:2] == family}))
     machine = machine_class(results["machine"])
+    overrides = protocol_overrides(results["profile"])
     claims = []
     for triple in triples:
         claim_id, ratio_range, subject = triple
@@ -464,10 +484,14 @@ def _evaluate_method(results: dict, expectations: dict, method: str) -> list[dic
         else:
             extra.update(equivalence_claim(claim_id, ratio_range, subject, results))
         expected, gated = expectation_for(expectations, claim_id, ratio_range, subject, machine, method)
+        not_gated_because = (None if gated else f"no time expectations for machine class {machine!r}")
+        if overrides:
+            expected, gated = {}, False
+            not_gated_because = "settings differ from the profile's expectations: " + ", ".join(overrides)
         claims.append({"id": claim_id, "range": ratio_range, "subject": subject, "method": method,
                        "statement": CLAIM_STATEMENTS[claim_id], "rule": RULES[claim_id], **correlation,
                        "expected": expected.get("verdict"), "reason": expected.get("reason"), "gated": gated,
-                       "machine_class": machine, "x": x, "y": y, **extra})
+                       "not_gated_because": not_gated_because, "machine_class": machine, "x": x, "y": y, **extra})
     return claims
 
 

@@ -243,7 +243,8 @@ def margin_text(claim: dict) -> str:
 def verdict_text(claim: dict | None) -> str:
     if claim is None:
         return MISSING
-    gate = "" if claim.get("gated", True) else " (not gated: no expectation for this machine class)"
+    gate = "" if claim.get("gated", True) else \
+        f" (not gated: {claim.get('not_gated_because') or 'no expectation for this machine class'})"
     return f"**{claim['verdict']}**{gate}"
 
 

@@ -189,3 +189,31 @@ def test_holm_adjustment_controls_the_family_of_subjects():
     adjusted = holm_adjusted({"x": 0.01, "y": 0.04, "z": 0.03, "none": None})
     assert adjusted["x"] == pytest.approx(0.03) and adjusted["z"] == pytest.approx(0.06)
     assert adjusted["y"] == pytest.approx(0.06) and adjusted["none"] is None
+
+
+def test_a_run_off_its_profiles_protocol_is_judged_but_not_gated():
+    """The methods profile's expectations describe 2,000 steps after the baseline; a run with
+    --retrain-steps 10000 measures another protocol, so its verdicts are reported, not held to them."""
+    from test_results import fabricate_results
+
+    from prunebench.claims import PROTOCOL_SETTINGS, evaluate_claims, protocol_overrides
+    from prunebench.options import PROFILES
+
+    quick = {name: PROFILES["quick"][name] for name in PROTOCOL_SETTINGS}
+    assert protocol_overrides({"name": "quick", **quick, "variables": ["w_fc1", "w_fc2"], "ratios": [0.5]}) == []
+    assert protocol_overrides({"name": "methods", "retrain_steps": 10_000, "max_steps": 10_000}) == [
+        "retrain_steps 10000 (profile: 2000)"]
+    assert protocol_overrides({"name": "quick", **quick, "variables": ["w_fc1"]}) == [
+        "variables w_fc1 (profile: w_fc1,w_fc2)"]
+    assert protocol_overrides({"name": "synthetic", "retrain_steps": 1}) == []  # no such profile: nothing to differ from
+
+    results = fabricate_results()
+    results["profile"] = {**results["profile"], "name": "quick", **quick}
+    expectations = {"claims": {"a:*": {"verdict": "supported", "reason": "test"}}}
+    assert all(claim["expected"] == "supported" for claim in evaluate_claims(results, expectations)
+               if claim["id"] == "a")
+    results["profile"]["retrain_steps"] = 10_000
+    judged = evaluate_claims(results, expectations)
+    assert judged and all(not claim["gated"] and claim["expected"] is None for claim in judged)
+    assert judged[0]["not_gated_because"] == ("settings differ from the profile's expectations: "
+                                              "retrain_steps 10000 (profile: 150)")

@@ -6,7 +6,9 @@ import json
 
 from test_results import fabricate_results
 
+from prunebench.claims import PROTOCOL_SETTINGS
 from prunebench.cli import main
+from prunebench.options import PROFILES
 from prunebench.results import load_results, save_results
 
 
@@ -14,7 +16,7 @@ def test_merge_joins_disjoint_seeds_and_recomputes_claims(tmp_path, capsys):
     parts = []
     for seed in (0, 1):
         part = fabricate_results(seeds=(seed,), timings=False)
-        part["profile"]["name"] = "quick"
+        part["profile"].update(name="quick", **{name: PROFILES["quick"][name] for name in PROTOCOL_SETTINGS})
         path = tmp_path / f"part{seed}.json"
         save_results(part, path)
         parts.append(str(path))
