@@ -405,6 +405,7 @@ def _lookup(table: dict, claim_id: str, ratio_range: str, subject: str,
 
 # Settings that change what a model measures; the expectations describe each profile with its own values.
 PROTOCOL_SETTINGS = ("max_steps", "batch_size", "retrain_steps", "eval_images")
+PROTOCOL_NOT_GATED = "settings differ from those the profile's expectations describe: "
 
 
 def protocol_overrides(profile: dict) -> list[str]:
@@ -487,7 +488,7 @@ def _evaluate_method(results: dict, expectations: dict, method: str) -> list[dic
         not_gated_because = (None if gated else f"no time expectations for machine class {machine!r}")
         if overrides:
             expected, gated = {}, False
-            not_gated_because = "settings differ from the profile's expectations: " + ", ".join(overrides)
+            not_gated_because = PROTOCOL_NOT_GATED + ", ".join(overrides)
         claims.append({"id": claim_id, "range": ratio_range, "subject": subject, "method": method,
                        "statement": CLAIM_STATEMENTS[claim_id], "rule": RULES[claim_id], **correlation,
                        "expected": expected.get("verdict"), "reason": expected.get("reason"), "gated": gated,

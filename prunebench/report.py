@@ -19,7 +19,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 
 from prunebench import atomic  # noqa: E402
-from prunebench.claims import RANGE_TITLES, RANGES, baseline_step_1, for_method, method_of, methods_in, onset  # noqa: E402
+from prunebench.claims import (  # noqa: E402
+    PROTOCOL_NOT_GATED,
+    RANGE_TITLES,
+    RANGES,
+    baseline_step_1,
+    for_method,
+    method_of,
+    methods_in,
+    onset,
+)
 from prunebench.keys import TimingKey  # noqa: E402
 from prunebench.paper import CLAIM_SHORT, FC_TOTALS, MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS, paper_row  # noqa: E402
 
@@ -241,10 +250,11 @@ def margin_text(claim: dict) -> str:
 
 
 def verdict_text(claim: dict | None) -> str:
+    """A verdict, with why it is not gated; a run off its profile's protocol says so once, above the table."""
     if claim is None:
         return MISSING
-    gate = "" if claim.get("gated", True) else \
-        f" (not gated: {claim.get('not_gated_because') or 'no expectation for this machine class'})"
+    reason = claim.get("not_gated_because") or "no expectation for this machine class"
+    gate = "" if claim.get("gated", True) or reason.startswith(PROTOCOL_NOT_GATED) else f" (not gated: {reason})"
     return f"**{claim['verdict']}**{gate}"
 
 
@@ -267,6 +277,10 @@ def summary_section(results: dict, methods: Sequence[str] = (), models: int | No
     ]
     if results.get("schema_version", 1) < 2:
         head.append(SCHEMA_1_NOTE + "\n")
+    off_protocol = next((claim["not_gated_because"] for claim in claims
+                         if (claim.get("not_gated_because") or "").startswith(PROTOCOL_NOT_GATED)), None)
+    if off_protocol:
+        head.append(f"No verdict here is gated: the {off_protocol}.\n")
     if not claims:
         return "\n".join(head) + "\nNo claims were evaluated in these results.\n"
     by_key = {(claim["id"], claim["range"], claim["subject"]): claim for claim in claims}

@@ -196,7 +196,7 @@ def test_a_run_off_its_profiles_protocol_is_judged_but_not_gated():
     --retrain-steps 10000 measures another protocol, so its verdicts are reported, not held to them."""
     from test_results import fabricate_results
 
-    from prunebench.claims import PROTOCOL_SETTINGS, evaluate_claims, protocol_overrides
+    from prunebench.claims import PROTOCOL_NOT_GATED, PROTOCOL_SETTINGS, evaluate_claims, protocol_overrides
     from prunebench.options import PROFILES
 
     quick = {name: PROFILES["quick"][name] for name in PROTOCOL_SETTINGS}
@@ -215,5 +215,4 @@ def test_a_run_off_its_profiles_protocol_is_judged_but_not_gated():
     results["profile"]["retrain_steps"] = 10_000
     judged = evaluate_claims(results, expectations)
     assert judged and all(not claim["gated"] and claim["expected"] is None for claim in judged)
-    assert judged[0]["not_gated_because"] == ("settings differ from the profile's expectations: "
-                                              "retrain_steps 10000 (profile: 150)")
+    assert judged[0]["not_gated_because"] == PROTOCOL_NOT_GATED + "retrain_steps 10000 (profile: 150)"
