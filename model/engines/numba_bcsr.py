@@ -2,8 +2,8 @@
 consecutive inputs, TFLite's float block shape: prune/methods/blocks.py), multiplied by numba-compiled loops.
 
 A block stores its four values contiguously and one uint16 block-column index (the fc kernels have at most
-3136 / 4 input blocks; a last partial block is padded with zeros), so a call reads 4.5 bytes per stored value instead of CSR's 8, and each index
-load serves four multiply-adds on consecutive inputs. Any kernel can be stored so: a block with at least
+3136 / 4 input blocks; a last partial block is padded with zeros), so a call reads 4.5 bytes per stored
+value instead of CSR's 8, and each index load serves four multiply-adds on consecutive inputs. Any kernel can be stored so: a block with at least
 one nonzero is kept whole, zeros included. Block-pruned kernels (``blocks-1x4``, ``blocks-4x4``) store no
 zeros; unstructured ones store about 4x(1 - (1 - density)^4) / density values per nonzero, so the engine
 is slow on them, measured as everything else. Threads follow numba-csr's rule (numba_csr.py) on the
@@ -21,8 +21,9 @@ from prunebench.errors import DataError
 from prunebench.model.engines.host import MatMul
 from prunebench.model.engines.numba_csr import ZERO, NumbaCsrEngine, compiled_layer, numba, prange
 from prunebench.model.engines.spec import checked_fc1, require_available
+from prunebench.prune.methods.blocks import LITERT_BLOCK_INPUTS, input_blocks
 
-BLOCK_INPUTS = 4  # a stored block: one output unit by this many consecutive inputs
+BLOCK_INPUTS = LITERT_BLOCK_INPUTS  # a stored block: one output unit by this many consecutive inputs
 
 
 def blocks_dot(indptr, block_columns, values, x, bias, relu, out):
@@ -67,21 +68,13 @@ def padded_inputs(inputs: int) -> int:
     return -(-inputs // BLOCK_INPUTS) * BLOCK_INPUTS
 
 
-def tiles(kernel: np.ndarray) -> np.ndarray:
-    """``kernel.T`` [outputs, inputs] as [outputs, input blocks, 4], zero-padded to whole blocks."""
-    inputs, outputs = kernel.shape
-    transposed = np.zeros((outputs, padded_inputs(inputs)), np.float32)
-    transposed[:, :inputs] = kernel.T
-    return transposed.reshape(outputs, -1, BLOCK_INPUTS)
-
-
 def to_blocks(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Block CSR of ``kernel.T`` [outputs, inputs] in 1 x ``BLOCK_INPUTS`` blocks: (row pointers int32,
     block columns uint16, values float32 [blocks, 4]). Blocks of zeros are not stored."""
     if padded_inputs(kernel.shape[0]) // BLOCK_INPUTS > np.iinfo(np.uint16).max + 1:
         raise DataError(f"numba-bcsr: a kernel with {kernel.shape[0]} inputs has more input blocks than a "
                         "uint16 index can name")
-    blocks = tiles(kernel)
+    blocks = input_blocks(kernel, BLOCK_INPUTS)
     stored = blocks.any(axis=2)
     indptr = np.zeros(kernel.shape[1] + 1, np.int32)
     np.cumsum(stored.sum(axis=1), out=indptr[1:])
@@ -91,7 +84,7 @@ def to_blocks(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def stored_blocks(kernel: np.ndarray) -> int:
     """How many 1 x 4 blocks ``to_blocks`` stores for ``kernel`` (for the bytes a call reads)."""
-    return int(tiles(np.asarray(kernel)).any(axis=2).sum())
+    return int(input_blocks(kernel, BLOCK_INPUTS).any(axis=2).sum())
 
 
 def bcsr_layer(kernel: np.ndarray, bias: np.ndarray | None, relu: bool) -> Callable[[np.ndarray], np.ndarray]:

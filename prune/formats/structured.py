@@ -19,17 +19,7 @@ import numpy as np
 
 from prunebench.prune.formats.blob import BlobReader, check_weights, header_size, pack
 from prunebench.prune.formats.values import ValueCodedFormat
-
-BLOCK_ROWS = 4  # a block: four consecutive inputs (rows of the Keras kernel) of one output (column)
-
-
-def _blocks(weights: np.ndarray) -> np.ndarray:
-    """[row blocks, columns, 4]: the kernel's rows zero-padded to whole blocks, each block's four values last."""
-    rows, columns = weights.shape
-    row_blocks = -(-rows // BLOCK_ROWS)
-    padded = np.zeros((row_blocks * BLOCK_ROWS, columns), np.float32)
-    padded[:rows] = weights
-    return padded.reshape(row_blocks, BLOCK_ROWS, columns).transpose(0, 2, 1)
+from prunebench.prune.methods.blocks import LITERT_BLOCK_INPUTS, input_blocks
 
 
 class BlockBitmask(ValueCodedFormat):
@@ -40,7 +30,7 @@ class BlockBitmask(ValueCodedFormat):
         self.stores_values_raw = False  # positions by block: see the module docstring
 
     def encode(self, weights: np.ndarray) -> bytes:
-        blocks = _blocks(check_weights(weights))
+        blocks = input_blocks(check_weights(weights), LITERT_BLOCK_INPUTS)
         kept = (blocks != 0).any(axis=2)
         values = blocks[kept].reshape(-1)
         return pack(self.name, self._values.dtype, weights.shape, values.size, np.packbits(kept.reshape(-1)),
@@ -49,21 +39,22 @@ class BlockBitmask(ValueCodedFormat):
     def decode(self, blob: bytes) -> np.ndarray:
         reader = BlobReader(blob, self.name)
         rows, columns = reader.shape
-        grid = (-(-rows // BLOCK_ROWS), columns)
+        grid = (columns, -(-rows // LITERT_BLOCK_INPUTS))  # [outputs, input blocks], as input_blocks lays them out
         kept = np.unpackbits(reader.take(np.uint8, -(-grid[0] * grid[1] // 8)), count=grid[0] * grid[1])
         kept = kept.astype(bool).reshape(grid)
         values = self._values.decode(reader, reader.count)
         reader.finish()
-        if BLOCK_ROWS * int(kept.sum()) != reader.count:
+        if LITERT_BLOCK_INPUTS * int(kept.sum()) != reader.count:
             raise reader.fail(f"{int(kept.sum())} blocks marked but the header says {reader.count} values")
-        blocks = np.zeros((*grid, BLOCK_ROWS), np.float32)
-        blocks[kept] = values.reshape(-1, BLOCK_ROWS)
-        return np.ascontiguousarray(blocks.transpose(0, 2, 1).reshape(grid[0] * BLOCK_ROWS, columns)[:rows])
+        blocks = np.zeros((*grid, LITERT_BLOCK_INPUTS), np.float32)
+        blocks[kept] = values.reshape(-1, LITERT_BLOCK_INPUTS)
+        return np.ascontiguousarray(blocks.reshape(columns, grid[1] * LITERT_BLOCK_INPUTS)[:, :rows].T)
 
     def nbytes(self, weights: np.ndarray) -> int:
-        blocks = _blocks(check_weights(weights))
+        blocks = input_blocks(check_weights(weights), LITERT_BLOCK_INPUTS)
         kept = int((blocks != 0).any(axis=2).sum())
-        return header_size(self.name) + -(-blocks.shape[0] * blocks.shape[1] // 8) + self._values.nbytes(BLOCK_ROWS * kept)
+        return (header_size(self.name) + -(-blocks.shape[0] * blocks.shape[1] // 8)
+                + self._values.nbytes(LITERT_BLOCK_INPUTS * kept))
 
 
 class DenseTrimmed(ValueCodedFormat):

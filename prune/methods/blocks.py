@@ -30,6 +30,18 @@ def block_ranking(shape_name: str) -> str:
 
 
 BLOCK_RANKINGS = tuple(block_ranking(name) for name in BLOCK_SHAPES)
+LITERT_BLOCK_INPUTS = BLOCK_SHAPES["1x4"][1]  # LiteRT's float block: one output by this many inputs
+
+
+def input_blocks(kernel: np.ndarray, width: int = LITERT_BLOCK_INPUTS) -> np.ndarray:
+    """The Keras kernel [inputs, outputs] as float32 [outputs, input blocks, width]: each output's consecutive
+    inputs in blocks of ``width``, the last one zero-padded to a whole block. The one layout of 1 x width
+    blocks that the block formats (prune/formats/structured.py) and block engines (numba_bcsr.py) store."""
+    inputs, outputs = np.shape(kernel)
+    count = -(-inputs // width)
+    padded = np.zeros((outputs, count * width), np.float32)
+    padded[:, :inputs] = np.asarray(kernel).T
+    return padded.reshape(outputs, count, width)
 
 
 def ranking_block(ranking: str) -> tuple[int, int] | None:
