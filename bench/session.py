@@ -24,6 +24,7 @@ class SessionState:
     builder: object = None  # ModelBuilder
     clock: object = None  # PhaseClock
     timings: dict = field(default_factory=dict)  # ModelSpec -> {timing key: {"median_s", "rounds"}}
+    # one field per results section of FC1 timings (prunebench.keys.FC1_SECTIONS)
     fc1: dict = field(default_factory=dict)  # ratio -> {"timings": {...}, "fc1_bytes": {...}}
     fc1_neurons: dict = field(default_factory=dict)  # ratio -> {"units": k, "timings": {...}}
     fc1_blocks: dict = field(default_factory=dict)  # ratio -> {"nonzero": n, "timings": {...}, "fc1_bytes": {...}}

@@ -48,7 +48,7 @@ from prunebench.compare_stats import (
     time_verdict,
 )
 from prunebench.errors import DataError, PrunebenchError, UsageError
-from prunebench.keys import SCOPES
+from prunebench.keys import FC1_SECTIONS, SCOPES
 
 CATEGORIES = ("compression", "claims", "time")
 DEFAULT_FAIL_ON = ("compression", "claims")
@@ -59,8 +59,6 @@ ACCURACY_SETTINGS = (*WEIGHT_SETTINGS, "eval_images")
 MNIST_TEST_IMAGES = 10_000
 ABSENT = "absent"
 DEFAULT_HISTORY = 5  # baseline runs the time verdict uses with --against
-# Results sections of FC1 timings and the identity kind of their entries (the kind is the timing scope).
-FC1_SECTIONS = {"fc1": "fc1", "fc1_neurons": "fc1-neurons", "fc1_blocks": "fc1-blocks"}
 MAX_ROWS = 20  # rows of a relative-time table shown without --show all (largest changes first)
 
 

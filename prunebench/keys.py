@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 SCOPES = ("network", "fc1", "fc1-neurons", "fc1-blocks")  # fc1-neurons: FC1 with whole neurons removed
 # (narrower, dense); fc1-blocks: FC1 pruned in 1x4 blocks (prune/methods/blocks.py)
+# Results sections of FC1 timings (also the suite's session-state fields) and the scope of their keys.
+FC1_SECTIONS = {"fc1": "fc1", "fc1_neurons": "fc1-neurons", "fc1_blocks": "fc1-blocks"}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from prunebench import paths
 from prunebench.claims import evaluate_claims, load_expectations, machine_noise
+from prunebench.keys import FC1_SECTIONS
 from prunebench.report import write_report
 from prunebench.results import SCHEMA_VERSION, load_results, merge_results, save_results
 from prunebench.suite import machine_record, now_iso
@@ -25,9 +26,8 @@ def assemble(state) -> dict:
     results = {
         "schema_version": SCHEMA_VERSION, "kind": "prunebench-results", "created": now_iso(),
         "profile": state.config.profile_record(), "machine": machine_record(), "models": models,
-        "fc1": [{"ratio": ratio, **entry} for ratio, entry in sorted(state.fc1.items())],
-        "fc1_neurons": [{"ratio": ratio, **entry} for ratio, entry in sorted(state.fc1_neurons.items())],
-        "fc1_blocks": [{"ratio": ratio, **entry} for ratio, entry in sorted(state.fc1_blocks.items())],
+        **{section: [{"ratio": ratio, **entry} for ratio, entry in sorted(getattr(state, section).items())]
+           for section in FC1_SECTIONS},
         "references": {name: sorted(rows, key=lambda row: row["ratio"]) for name, rows in state.references.items()},
         "margins": state.config.margins(),
         "engines": engine_records(),
