@@ -32,6 +32,8 @@ class InferenceEngine(Protocol):
     name: str  # stable id in benchmark ids and the results JSON
     sparse: bool
     fc1_storage: str  # how w_fc1 is held during a call: "dense", "csr-int32", "coo-int64", "bcsr-1x4", "tflite-sparse" (bandwidth.py)
+    devices: tuple[str, ...]  # where it can run at all (model.constants.DEVICES); a visible GPU is checked at run time
+    work: str  # what a call's work depends on: model.constants.WORK_DENSE, WORK_NONZEROS or WORK_CONVERTER
 
     def unavailable_reason(self, device: str) -> str | None: ...
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from prunebench.model.constants import WORK_NONZEROS
 from prunebench.model.engines import tf_graph
 from prunebench.model.engines.spec import (
     DEFAULT_PRUNED,
@@ -26,6 +27,8 @@ class HostSparseEngine:
     name: str
     sparse = True
     fc1_storage = "csr-int32"  # CSR of the transposed kernel: one row per output unit
+    devices = ("cpu",)
+    work = WORK_NONZEROS  # the conv stack dense, the pruned fc kernels per stored nonzero
 
     def missing_reason(self) -> str | None:
         """Why the library is not usable here (package not installed), or None."""

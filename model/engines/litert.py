@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 
+from prunebench.model.constants import WORK_CONVERTER, WORK_DENSE
 from prunebench.model.engines.hygiene import cpu_threads
 from prunebench.model.engines.spec import (
     DEFAULT_PRUNED,
@@ -100,6 +101,10 @@ class LiteRtEngine:
         self.name = name
         self.sparse = sparse
         self.fc1_storage = "tflite-sparse" if sparse else "dense"  # see fc1_weight_bytes_read
+        self.devices = ("cpu",)
+        # The converter keeps a kernel sparse only where it judges it sparse enough (densified at 90%, kept
+        # at 99% or in 1x4 blocks): its work depends on the ratio through the converter's choice.
+        self.work = WORK_CONVERTER if sparse else WORK_DENSE
 
     def unavailable_reason(self, device: str) -> str | None:
         return "CPU only (no GPU delegate wired up)" if device == "gpu" else None

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from prunebench.model.constants import FC1_INPUTS  # noqa: E402
+from prunebench.model.constants import DEVICES, FC1_INPUTS, WORK_DENSE, WORK_NONZEROS  # noqa: E402
 from prunebench.model.engines.spec import (  # noqa: E402
     DEFAULT_PRUNED,
     checked_fc1,
@@ -78,6 +78,8 @@ class TfEngine:
         self.name = name
         self.sparse = sparse
         self.fc1_storage = "coo-int64" if sparse else "dense"  # what one FC1 call reads, see bandwidth.py
+        self.devices = DEVICES
+        self.work = WORK_NONZEROS if sparse else WORK_DENSE
 
     def unavailable_reason(self, device: str) -> str | None:
         return tf_device_reason(device)
