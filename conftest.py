@@ -20,6 +20,7 @@ import pytest  # noqa: E402
 
 from bench.session import state_of, suite_config  # noqa: E402
 from prunebench import paths  # noqa: E402
+from prunebench.claims import OUTCOMES  # noqa: E402
 from prunebench.errors import PrunebenchError  # noqa: E402
 from prunebench.options import SUITE_OPTIONS, use_results_dir  # noqa: E402
 
@@ -85,31 +86,42 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=phase)
 
 
+# A benchmark's engine argument, and whether it ranges over the suite's sparse engines only (True), dense
+# ones only (False) or all of them (None).
+ENGINE_ARGS = {"network_engine": None, "fc1_engine": None, "fc1_dense_engine": False, "fc1_sparse_engine": True}
+
+
 def pytest_generate_tests(metafunc):
-    if not {"suite_model", "network_engine", "fc1_engine", "fc1_dense_engine", "fc1_sparse_engine", "batch",
-            "network_batch"} & set(metafunc.fixturenames):
+    """Models of the sweep, and the benchmarks' (ratio, engine, device, batch) items."""
+    names = set(metafunc.fixturenames)
+    engine_arg = next((name for name in ENGINE_ARGS if name in names), None)
+    if "suite_model" not in names and engine_arg is None:
         return
     suite = suite_config(metafunc.config)
-    if "suite_model" in metafunc.fixturenames:
+    if "suite_model" in names:
         specs = suite.model_specs()
         metafunc.parametrize("suite_model", specs, indirect=True, ids=[spec.id for spec in specs], scope="session")
-    if "network_engine" in metafunc.fixturenames:
-        metafunc.parametrize("network_engine", suite.network_engines)
-    if "fc1_engine" in metafunc.fixturenames:
-        metafunc.parametrize("fc1_engine", suite.fc1_engines)
-    if "fc1_dense_engine" in metafunc.fixturenames:
-        from prunebench.model.engines import ENGINES
+    if engine_arg is not None:
+        _parametrize_engines(metafunc, suite, engine_arg)
 
-        metafunc.parametrize("fc1_dense_engine", [name for name in suite.fc1_engines if not ENGINES[name].sparse])
-    if "fc1_sparse_engine" in metafunc.fixturenames:
-        from prunebench.model.engines import ENGINES
 
-        metafunc.parametrize("fc1_sparse_engine", [name for name in suite.fc1_engines if ENGINES[name].sparse])
-    if "batch" in metafunc.fixturenames:
-        metafunc.parametrize("batch", suite.batches, ids=[f"batch={batch}" for batch in suite.batches])
-    if "network_batch" in metafunc.fixturenames:
-        batches = suite.network_batches
-        metafunc.parametrize("network_batch", batches, ids=[f"batch={batch}" for batch in batches])
+def _parametrize_engines(metafunc, suite, engine_arg: str) -> None:
+    """Each engine on each device it runs on, with every ratio (FC1 kernels) and batch; one skipped item per
+    engine and device this machine lacks (``bench.params``)."""
+    from bench.params import engine_device_params
+    from prunebench.model.engines import ENGINES
+    from prunebench.suite import BLOCK_FC1_RATIOS, FC1_RATIOS
+
+    if engine_arg == "network_engine":
+        engines, batch_arg, batches = suite.network_engines, "network_batch", suite.network_batches
+    else:
+        engines, batch_arg, batches = suite.fc1_engines, "batch", suite.batches
+    sparse = ENGINE_ARGS[engine_arg]
+    engines = [name for name in engines if sparse is None or ENGINES[name].sparse == sparse]
+    ratio_args = {"fc1_ratio": FC1_RATIOS, "fc1_block_ratio": BLOCK_FC1_RATIOS}
+    ratio_arg = next((name for name in ratio_args if name in metafunc.fixturenames), None)
+    metafunc.parametrize([*([ratio_arg] if ratio_arg else []), engine_arg, "device", batch_arg],
+                         engine_device_params(ENGINES, engines, batches, ratio_args.get(ratio_arg)))
 
 
 @pytest.fixture(scope="session")
@@ -161,6 +173,25 @@ def session_state(pytestconfig):
     return state_of(pytestconfig)
 
 
+@pytest.fixture(scope="session")
+def run_results(all_models, session_state):
+    """This run's results as the session will write them, claims judged after retiming (``bench.retiming``);
+    kept for the terminal summary."""
+    from bench.retiming import final_results
+
+    session_state.results = final_results(session_state)
+    return session_state.results
+
+
+@pytest.fixture(scope="session")
+def reference_outputs():
+    """What the engines' outputs are checked against, per (model, inputs): computed once, shared by every
+    engine and device timed on them (``bench.outputs``)."""
+    from bench.outputs import ReferenceOutputs
+
+    return ReferenceOutputs()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(fixturedef, request):
     """Build progress (model k of n, phase, training step, time left) on pytest's terminal reporter, live on a
@@ -200,5 +231,24 @@ def pytest_terminal_summary(terminalreporter, config):
             built = state.builder.cache.built
             terminalreporter.write_line(f"models built this run: {len(built)}; reused from cache: "
                                         f"{len(state.builder.loaded()) - len(built)}")
+    if state.results is not None:
+        _claims_and_goals_summary(terminalreporter, state.results)
     for path in state.written:
         terminalreporter.write_line(f"wrote {path}")
+
+
+def _claims_and_goals_summary(terminalreporter, results: dict) -> None:
+    """The claims by outcome (the undecided ones with their noise), then the goals: met, or their gap."""
+    from prunebench.claims import summary_counts
+    from prunebench.goals import goals_table
+
+    counts = summary_counts(results["claims"])
+    terminalreporter.write_sep("-", "prunebench claims")
+    terminalreporter.write_line(", ".join(f"{counts[outcome]} {outcome}" for outcome in OUTCOMES))
+    for subject, noise in counts["undecided_noise"].items():
+        spread = "unknown" if noise is None else f"{noise * 100:.1f}%"
+        terminalreporter.write_line(f"undecided: {subject}, rounds' IQR/median {spread}")
+    if counts["too_noisy"]:
+        terminalreporter.write_line(counts["too_noisy"])
+    terminalreporter.write_sep("-", "prunebench goals (report.md has them too)")
+    terminalreporter.write_line(goals_table(results))

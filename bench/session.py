@@ -24,6 +24,10 @@ class SessionState:
     builder: object = None  # ModelBuilder
     clock: object = None  # PhaseClock
     timings: dict = field(default_factory=dict)  # ModelSpec -> {timing key: {"median_s", "rounds"}}
+    # str(TimingKey(engine, device, "network", batch)) -> retime(budget_s: float) -> None: more interleaved
+    # rounds of that network benchmark's calls within budget_s seconds, then its timings updated (test_network)
+    retimers: dict = field(default_factory=dict)
+    results: dict | None = None  # this run's results, claims judged (conftest.py's run_results)
     # one field per results section of FC1 timings (prunebench.keys.FC1_SECTIONS)
     fc1: dict = field(default_factory=dict)  # ratio -> {"timings": {...}, "fc1_bytes": {...}}
     fc1_neurons: dict = field(default_factory=dict)  # ratio -> {"units": k, "timings": {...}}

@@ -9,14 +9,16 @@ The same layer is also timed with whole neurons removed (structured, on the dens
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
-from bench.timing import batch_inputs, skip_unavailable, time_call
+from bench.outputs import FC1_REFERENCE, check_outputs, fc1_reference
+from bench.timing import batch_inputs, time_call
 from prunebench.keys import TimingKey
 from prunebench.prune.masks import apply_mask, magnitude_mask
 from prunebench.spec import ModelSpec
-from prunebench.suite import BLOCK_FC1_RATIOS, DEVICES, FC1_RATIOS
 
 
 @pytest.fixture(scope="session")
@@ -41,27 +43,36 @@ def read_bandwidth(session_state):
     return session_state.bandwidth
 
 
-@pytest.fixture(scope="session", params=FC1_RATIOS, ids=[f"ratio={r:g}" for r in FC1_RATIOS])
-def fc1_kernel(request, builder):
+def _latest_ratio(make):
+    """``make(ratio)``, kept for the latest ratio only: the items run ratio by ratio (``bench.params``), and
+    pruning FC1 by magnitude takes seconds."""
+    return functools.lru_cache(maxsize=1)(make)
+
+
+@pytest.fixture(scope="session")
+def fc1_kernels(builder):
+    """The baseline's w_fc1 pruned by magnitude at a ratio, and b_fc1."""
     weights = builder.get(ModelSpec(0.0, 0)).weights
-    kernel = apply_mask(weights["w_fc1"], magnitude_mask(weights["w_fc1"], request.param))
-    return request.param, kernel, weights["b_fc1"]
+    return _latest_ratio(lambda ratio: (apply_mask(weights["w_fc1"], magnitude_mask(weights["w_fc1"], ratio)),
+                                        weights["b_fc1"]))
 
 
 def _time_fc1(benchmark, scope: str, entries: dict, engine_name: str, device: str, batch, ratio: float,
-              kernel: np.ndarray, bias: np.ndarray, fc1_inputs: np.ndarray, read_bandwidth: float, suite) -> None:
-    """Time one engine's FC1 on ``kernel``; its timing and bytes read go into ``entries[ratio]``."""
+              kernel: np.ndarray, bias: np.ndarray, fc1_inputs: np.ndarray, read_bandwidth: float, suite,
+              reference_outputs) -> None:
+    """Time one engine's FC1 on ``kernel`` and check its outputs; its timing and bytes read go into
+    ``entries[ratio]``."""
     from prunebench.model.engines import ENGINES
     from prunebench.model.engines.bandwidth import fc1_bytes_read
 
     engine = ENGINES[engine_name]
-    skip_unavailable(engine, engine_name, device)
     inputs = batch_inputs(fc1_inputs, batch)
     bytes_read = fc1_bytes_read(engine_name, kernel, len(inputs))
     extra_info = {"ratio": ratio, "engine": engine_name, "device": device, "batch_size": len(inputs),
                   "scope": scope, "nonzero": int(np.count_nonzero(kernel)), "bytes_read": bytes_read,
                   "bandwidth_bytes_per_s": read_bandwidth, "bandwidth_bound_s": bytes_read / read_bandwidth}
-    timing = time_call(benchmark, engine.fc1(kernel, bias, device), inputs, batch, suite.profile, extra_info)
+    timing = time_call(benchmark, engine.fc1(kernel, bias, device), inputs, batch, suite.profile, extra_info,
+                       _fc1_check(reference_outputs, scope, ratio, kernel, bias, inputs, engine_name, device, batch))
     if timing is not None:
         entry = entries.setdefault(ratio, {"nonzero": extra_info["nonzero"], "timings": {}, "fc1_bytes": {}})
         key = str(TimingKey(engine_name, device, scope, batch))
@@ -69,59 +80,75 @@ def _time_fc1(benchmark, scope: str, entries: dict, engine_name: str, device: st
         entry["fc1_bytes"][key] = bytes_read
 
 
+def _fc1_check(reference_outputs, scope: str, ratio: float, kernel: np.ndarray, bias: np.ndarray, inputs: np.ndarray,
+               engine_name: str, device: str, batch):
+    """The check of one engine's FC1 outputs on ``inputs``; the reference is computed now (before timing)."""
+    expected = reference_outputs.get((scope, ratio, batch), functools.partial(fc1_reference, kernel, bias, inputs))
+    subject = f"{engine_name} on {device}, {scope} at ratio {ratio:g}, batch={batch}"
+    return functools.partial(check_outputs, expected=expected, subject=subject, reference=FC1_REFERENCE)
+
+
 @pytest.mark.benchmark
-@pytest.mark.parametrize("device", DEVICES)
-def test_fc1(benchmark, fc1_kernel, fc1_engine, device, batch, fc1_inputs, read_bandwidth, session_state, suite):
-    _time_fc1(benchmark, "fc1", session_state.fc1, fc1_engine, device, batch, *fc1_kernel, fc1_inputs,
-              read_bandwidth, suite)
+def test_fc1(benchmark, fc1_ratio, fc1_kernels, fc1_engine, device, batch, fc1_inputs, read_bandwidth, session_state,
+             suite, reference_outputs):
+    _time_fc1(benchmark, "fc1", session_state.fc1, fc1_engine, device, batch, fc1_ratio, *fc1_kernels(fc1_ratio),
+              fc1_inputs, read_bandwidth, suite, reference_outputs)
 
 
-@pytest.fixture(scope="session", params=FC1_RATIOS, ids=[f"ratio={r:g}" for r in FC1_RATIOS])
-def fc1_neuron_kernel(request, builder):
+@pytest.fixture(scope="session")
+def fc1_neuron_kernels(builder):
     """Structured: the baseline's FC1 without its ``ratio`` share of neurons (smallest incoming L2 norm),
     stored as the narrower dense layer it is."""
     from prunebench.prune.methods.structured import neuron_keep
 
     weights = builder.get(ModelSpec(0.0, 0)).weights
-    kept = neuron_keep(weights["w_fc1"], request.param)
-    return request.param, np.ascontiguousarray(weights["w_fc1"][:, kept]), np.ascontiguousarray(weights["b_fc1"][kept])
+
+    def narrower(ratio):
+        kept = neuron_keep(weights["w_fc1"], ratio)
+        return np.ascontiguousarray(weights["w_fc1"][:, kept]), np.ascontiguousarray(weights["b_fc1"][kept])
+
+    return _latest_ratio(narrower)
 
 
 @pytest.mark.benchmark
-@pytest.mark.parametrize("device", DEVICES)
-def test_fc1_neurons(benchmark, fc1_neuron_kernel, fc1_dense_engine, device, batch, fc1_inputs, session_state, suite):
+def test_fc1_neurons(benchmark, fc1_ratio, fc1_neuron_kernels, fc1_dense_engine, device, batch, fc1_inputs,
+                     session_state, suite, reference_outputs):
     """FC1 with whole neurons removed, on the dense engines (the layer is dense, only narrower)."""
     from prunebench.model.engines import ENGINES
 
-    ratio, kernel, bias = fc1_neuron_kernel
+    kernel, bias = fc1_neuron_kernels(fc1_ratio)
     engine = ENGINES[fc1_dense_engine]
-    skip_unavailable(engine, fc1_dense_engine, device)
     inputs = batch_inputs(fc1_inputs, batch)
-    extra_info = {"ratio": ratio, "engine": fc1_dense_engine, "device": device, "batch_size": len(inputs),
+    extra_info = {"ratio": fc1_ratio, "engine": fc1_dense_engine, "device": device, "batch_size": len(inputs),
                   "scope": "fc1-neurons", "units": int(kernel.shape[1])}
-    timing = time_call(benchmark, engine.fc1(kernel, bias, device), inputs, batch, suite.profile, extra_info)
+    check = _fc1_check(reference_outputs, "fc1-neurons", fc1_ratio, kernel, bias, inputs, fc1_dense_engine, device,
+                      batch)
+    timing = time_call(benchmark, engine.fc1(kernel, bias, device), inputs, batch, suite.profile, extra_info, check)
     if timing is not None:
-        entry = session_state.fc1_neurons.setdefault(ratio, {"units": extra_info["units"], "timings": {}})
+        entry = session_state.fc1_neurons.setdefault(fc1_ratio, {"units": extra_info["units"], "timings": {}})
         entry["timings"][str(TimingKey(fc1_dense_engine, device, "fc1-neurons", batch))] = timing
 
 
-@pytest.fixture(scope="session", params=BLOCK_FC1_RATIOS, ids=[f"ratio={r:g}" for r in BLOCK_FC1_RATIOS])
-def fc1_block_kernel(request, builder):
+@pytest.fixture(scope="session")
+def fc1_block_kernels(builder):
     """The baseline's FC1 pruned in 1x4 blocks (one output by four inputs, LiteRT's float block shape) by
     their mean magnitude, as the ``blocks-1x4`` method prunes it."""
     from prunebench.prune.methods import nested_masks
     from prunebench.prune.methods.blocks import block_ranking
 
     weights = builder.get(ModelSpec(0.0, 0)).weights
-    keep = nested_masks(weights, ("w_fc1",), request.param, block_ranking("1x4"))["w_fc1"]
-    return request.param, apply_mask(weights["w_fc1"], keep), weights["b_fc1"]
+
+    def blocks(ratio):
+        keep = nested_masks(weights, ("w_fc1",), ratio, block_ranking("1x4"))["w_fc1"]
+        return apply_mask(weights["w_fc1"], keep), weights["b_fc1"]
+
+    return _latest_ratio(blocks)
 
 
 @pytest.mark.benchmark
-@pytest.mark.parametrize("device", DEVICES)
-def test_fc1_blocks(benchmark, fc1_block_kernel, fc1_sparse_engine, device, batch, fc1_inputs, read_bandwidth,
-                    session_state, suite):
+def test_fc1_blocks(benchmark, fc1_block_ratio, fc1_block_kernels, fc1_sparse_engine, device, batch, fc1_inputs,
+                    read_bandwidth, session_state, suite, reference_outputs):
     """FC1 pruned in 1x4 blocks, on the sparse engines; the dense engines' time does not depend on the
     values, so test_fc1's dense timings at the same ratio are the reference."""
-    _time_fc1(benchmark, "fc1-blocks", session_state.fc1_blocks, fc1_sparse_engine, device, batch,
-              *fc1_block_kernel, fc1_inputs, read_bandwidth, suite)
+    _time_fc1(benchmark, "fc1-blocks", session_state.fc1_blocks, fc1_sparse_engine, device, batch, fc1_block_ratio,
+              *fc1_block_kernels(fc1_block_ratio), fc1_inputs, read_bandwidth, suite, reference_outputs)

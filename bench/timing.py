@@ -4,10 +4,10 @@ every model of the sweep (the network, whose rounds feed the time verdicts)."""
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Hashable, Mapping
 
 import numpy as np
-import pytest
 
 from prunebench.rounds import noise, rounds_needed, run_round
 
@@ -29,10 +29,10 @@ def batch_inputs(images: np.ndarray, batch) -> np.ndarray:
     return images if batch == "all" else images[:batch]
 
 
-def skip_unavailable(engine, name: str, device: str) -> None:
-    reason = engine.unavailable_reason(device)
-    if reason:
-        pytest.skip(f"{name} on {device}: {reason}")
+def ran_outside_timing(name: str) -> None:
+    """Record that ``name`` ran last in this process though it is not timed (a benchmark's reference), so
+    the next engine timed settles first."""
+    _previous_engine[:] = [name]
 
 
 def _settle_after_another_engine(engine: str) -> None:
@@ -50,9 +50,11 @@ def timing_entry(samples: list[float]) -> dict:
 
 
 def time_call(benchmark, predict: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, batch,
-              profile: str, extra_info: dict) -> dict | None:
-    """Time ``predict(inputs)`` with pytest-benchmark; its timing entry, or None when benchmarks are off."""
+              profile: str, extra_info: dict, check: Callable[[np.ndarray], None]) -> dict | None:
+    """Time ``predict(inputs)`` with pytest-benchmark after ``check`` passed on the outputs of one untimed call
+    (a wrong engine is not timed at all); its timing entry, or None when benchmarks are off."""
     _settle_after_another_engine(extra_info["engine"])
+    check(predict(inputs))
     benchmark.extra_info.update(extra_info)
     benchmark.pedantic(predict, args=(inputs,), rounds=FC1_ROUNDS[profile][batch], warmup_rounds=1, iterations=1)
     if benchmark.disabled or benchmark.stats is None:
@@ -62,18 +64,21 @@ def time_call(benchmark, predict: Callable[[np.ndarray], np.ndarray], inputs: np
 
 def time_interleaved(benchmark, calls: Mapping[Hashable, Callable[[], object]],
                      pairs: list[tuple[Hashable, Hashable]], rounds: tuple[int, int], margin: float,
-                     extra_info: dict, budget_s: float | None = None) -> dict[Hashable, list[float]] | None:
+                     extra_info: dict, budget_s: float | None = None,
+                     check: Callable[[Hashable, object], None] | None = None) -> dict[Hashable, list[float]] | None:
     """Time every call round-robin (prunebench.rounds) and return each one's per-round seconds.
 
-    After one untimed warm-up call each, the pilot runs ``floor`` rounds; the rounds still needed (within
-    the cap and what ``budget_s`` seconds buy at the pilot's round time) for a
-    90% half-width of a third of the margin on every (reference, model) pair then run under
-    pytest-benchmark (at least one), whose entry is the time of one round over all models. None when
-    benchmarks are disabled (each call then runs once).
+    After one untimed warm-up call each (its output given to ``check(key, output)``: a wrong engine is not
+    timed at all), the pilot runs ``floor`` rounds; the rounds still needed (within the cap and what
+    ``budget_s`` seconds buy at the pilot's round time) for a 90% half-width of a third of the margin on
+    every (reference, model) pair then run under pytest-benchmark (at least one), whose entry is the time of
+    one round over all models. None when benchmarks are disabled (each call then runs once).
     """
     _settle_after_another_engine(extra_info["engine"])
-    for call in calls.values():
-        call()
+    for key, call in calls.items():
+        output = call()
+        if check is not None:
+            check(key, output)
     if benchmark.disabled:
         return None
     floor, cap = rounds
@@ -95,3 +100,21 @@ def time_interleaved(benchmark, calls: Mapping[Hashable, Callable[[], object]],
     return samples
 
 
+def time_more_rounds(calls: Mapping[Hashable, Callable[[], object]], samples: dict[Hashable, list[float]],
+                     budget_s: float, engine: str) -> int:
+    """More interleaved rounds of ``calls`` after those in ``samples``, continuing their round index, as many
+    as fit in ``budget_s`` seconds at the pace of the rounds so far; returns how many ran.
+
+    The calls ran long ago (other engines and benchmarks since): settled and warmed up once each, untimed,
+    within the budget, before the first round.
+    """
+    deadline = time.perf_counter() + budget_s
+    _settle_after_another_engine(engine)
+    for call in calls.values():
+        call()
+    round_s = sum(float(np.median(values)) for values in samples.values())
+    start = index = min(len(values) for values in samples.values())
+    while time.perf_counter() + round_s <= deadline:
+        run_round(calls, index, samples)
+        index += 1
+    return index - start

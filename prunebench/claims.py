@@ -28,13 +28,23 @@ timing key of scope ``network``.
 (d) compression takes effect only from 50%: per-ratio medians over seeds against the baseline's median
     step_1 size (the paper's optimizer-laden checkpoint): supported iff every ratio < 0.5 has size >=
     reference and every ratio >= 0.5 has size < reference; refuted otherwise. Over the paper's range a
-    ratio on each side of 0.5 is needed (else inconclusive); beyond it, every ratio is above 0.5 and only
+    ratio on each side of 0.5 is needed (else not judged); beyond it, every ratio is above 0.5 and only
     that side is judged. ``break_even`` is the smallest ratio from which every median is below reference.
 
+Needs. Each rule needs some data to judge at all: (a) two distinct ratios in the range (the rho test with
+5 points, else per-ratio medians, both need a change of ratio), (d) over the paper's range a ratio on each
+side of 0.5 and the baseline's step_1 size, (b) and (c) a pruned ratio measured with its seed's baseline.
+A claim whose need is unmet is ``judged: False`` (verdict inconclusive, ``not_judged_because`` with the
+counts); ``narrowed`` when only the run's ratios, narrowed from its profile's, left the need unmet.
+
 Gating. Sizes, counts and accuracies do not depend on the machine, so (a), (b), (d) are compared with the
-expectations file on any machine. Time verdicts depend on the CPU or GPU: they are compared only with
-expectations recorded for this machine class; elsewhere they are reported, not gated (``gated``).
-Every claim carries ``basis``: the one-line reason for its verdict.
+expectations file on any machine. (c)'s expectation follows from the engine's work (registry
+``ENGINES[name].work``, prunebench.expectation_rules), on any machine and profile; an entry of the
+expectations file's ``machines`` whose pattern matches this machine class overrides it. Where neither gives
+an expectation the verdict is reported, not gated (``gated``, ``not_gated_because``). Every claim carries
+``basis``: the one-line reason for its verdict. ``claim_outcome`` and ``summary_counts`` say what the
+suite makes of each claim: passed, failed, undecided (a gated time verdict too noisy to decide), not judged
+or not gated.
 
 Methods. Results with several pruning methods (prune/methods/, ``--methods``) are judged per method: each
 method's pruned models against the shared baselines, every claim carrying its ``method``. Expectation keys
@@ -50,6 +60,7 @@ import re
 import statistics
 import warnings
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +69,11 @@ from scipy import stats
 
 from prunebench.equivalence import Interval, accuracy_difference, equivalence_verdict, time_ratio
 from prunebench.errors import DataError
+from prunebench.expectation_rules import derived_time_expectation, machine_table
 from prunebench.keys import TimingKey
 from prunebench.options import DEFAULT_ACCURACY_MARGIN, DEFAULT_TIME_MARGIN, PROFILES
 from prunebench.paper import CLAIM_STATEMENTS, PAPER_RATIOS
+from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.prune.policy import DEFAULT_PRUNED
 
 ALPHA = 0.05
@@ -84,7 +97,7 @@ RULES = {
          "refuted iff one lies wholly outside",
     "d": f"per-ratio medians over seeds vs the baseline's median step_1 size: supported iff every ratio < "
          f"{THRESHOLD_RATIO} is >= it and every ratio >= {THRESHOLD_RATIO} is below it, refuted otherwise; "
-         f"over the paper's range inconclusive without ratios on both sides of {THRESHOLD_RATIO}",
+         f"over the paper's range not judged without ratios on both sides of {THRESHOLD_RATIO}",
 }
 
 
@@ -190,6 +203,39 @@ def threshold_verdict(medians: dict[float, float], reference: float | None, both
     if not below:
         return "supported", f"smaller than the reference {reference:g} at every ratio measured (all >= {THRESHOLD_RATIO})"
     return "supported", f"not smaller below {THRESHOLD_RATIO}, smaller from {THRESHOLD_RATIO} on"
+
+
+def _ratios_text(ratios: list[float]) -> str:
+    listed = f" ({', '.join(f'{ratio:g}' for ratio in ratios)})" if ratios else ""
+    return f"{len(ratios)} ratio{'' if len(ratios) == 1 else 's'}{listed}"
+
+
+def unmet_need(claim_id: str, ratio_range: str, ratios: Iterable[float]) -> str | None:
+    """What claim ``claim_id``'s rule needs of the ratios measured in one range that ``ratios`` lack; None
+    when they are enough. A rule asked to judge less would return a verdict the data cannot carry: (a)
+    with one ratio and 5 seeds has constant x and would read "refuted". (b) and (c) also need a baseline
+    of each pruned model's seed, which ``accuracy_intervals`` and ``time_intervals`` report."""
+    distinct = sorted({ratio_key(ratio) for ratio in ratios})
+    if claim_id == "a" and len(distinct) < 2:
+        return (f"(a) needs 2 distinct ratios in the range (a trend: the rho test on {MIN_POINTS} or more "
+                f"points, else per-ratio medians over 2 or more ratios); has {_ratios_text(distinct)}")
+    below = any(ratio < THRESHOLD_RATIO for ratio in distinct)
+    if claim_id == "d" and ratio_range == "paper" and not (below and any(r >= THRESHOLD_RATIO for r in distinct)):
+        return f"(d) over the paper's range needs ratios on both sides of {THRESHOLD_RATIO}; has {_ratios_text(distinct)}"
+    if not distinct:
+        return f"({claim_id}) needs a pruned ratio in the range; has none"
+    return None
+
+
+def narrowed_ratios(profile: dict) -> str | None:
+    """How a run's ratios differ from those of its named profile (``--ratios``); None when they do not or
+    the profile is not one of ``PROFILES``. A claim such a run cannot judge is the run's choice, not a fault."""
+    own = PROFILES.get(profile.get("name"))
+    ratios = sorted({ratio_key(ratio) for ratio in profile.get("ratios", ())})
+    if own is None or ratios == sorted({ratio_key(ratio) for ratio in own["ratios"]}):
+        return None
+    return f"ratios {', '.join(f'{r:g}' for r in ratios)} (the {profile['name']} profile's: " \
+           f"{', '.join(f'{r:g}' for r in own['ratios'])})"
 
 
 def _size_measure(fmt: str) -> Callable[[dict], float | None]:
@@ -356,7 +402,8 @@ def _what_would_decide(claim_id: str, reached: float, margin: float, results: di
 
 
 def equivalence_claim(claim_id: str, ratio_range: str, subject: str, results: dict) -> dict[str, Any]:
-    """Verdict, basis, effect and intervals of one (b) or (c) subject over one range."""
+    """Verdict, basis, effect and intervals of one (b) or (c) subject over one range; ``not_judged_because``
+    when no pruned model has its baseline's measure to compare with."""
     margins = margins_of(results)
     if claim_id == "b":
         margin, log_scale = margins["accuracy"], False
@@ -373,7 +420,7 @@ def equivalence_claim(claim_id: str, ratio_range: str, subject: str, results: di
         fields["noise"] = _subject_noise(results, key)
     if missing:
         return {**fields, "verdict": "inconclusive", "basis": missing, "effect": None, "interval": None,
-                "margin_reached": None}
+                "margin_reached": None, "not_judged_because": missing}
     verdict, basis, reached = equivalence_verdict(intervals, margin, log_scale)
     center = 1.0 if log_scale else 0.0
     # The effect shown for the subject: the ratio whose interval reaches furthest from no change.
@@ -383,13 +430,13 @@ def equivalence_claim(claim_id: str, ratio_range: str, subject: str, results: di
         if key is not None and fields["noise"] is not None:
             basis += f" (noise decided it: rounds spread {fields['noise'] * 100:.0f}% IQR/median)"
     return {**fields, "verdict": verdict, "basis": basis, "effect": intervals[worst].effect,
-            "effect_ratio": worst, "interval": intervals[worst].as_list(), "margin_reached": reached}
+            "effect_ratio": worst, "interval": intervals[worst].as_list(), "margin_reached": reached,
+            "not_judged_because": None}
 
 
 # ---- expectations --------------------------------------------------------------------------------------
 
 EXPECTATION_KEY = re.compile(r"^[abcd](@(paper|beyond))?(/[a-z0-9-]+)?:.+$")
-DEFAULT_METHOD = "oneshot"  # prune/methods/: the paper's one-shot magnitude pruning
 
 
 def _lookup(table: dict, claim_id: str, ratio_range: str, subject: str,
@@ -422,15 +469,19 @@ def protocol_overrides(profile: dict) -> list[str]:
     return found
 
 
-def expectation_for(expectations: dict, claim_id: str, ratio_range: str, subject: str,
-                    machine: str, method: str = DEFAULT_METHOD) -> tuple[dict, bool]:
-    """(expected entry, gated): machine-dependent claims are gated only by their machine class's entries."""
-    if claim_id in MACHINE_GATED:
-        table = expectations.get("machines", {}).get(machine)
-        if table is None:
-            return {}, False
-        return _lookup(table, claim_id, ratio_range, subject, method) or {}, True
-    return _lookup(expectations.get("claims", {}), claim_id, ratio_range, subject, method) or {}, True
+def expectation_for(expectations: dict, claim_id: str, ratio_range: str, subject: str, machine: str,
+                    method: str = DEFAULT_METHOD,
+                    derive: Callable[[], tuple[dict, str | None]] | None = None) -> tuple[dict, str | None]:
+    """(expected entry, why it is not gated; None when gated). (a), (b), (d): the ``claims`` table, on any
+    machine. (c): the entry of the first ``machines`` pattern matching this machine class, if it has one
+    for the subject; else ``derive()`` (from the engine's work: expectation_rules)."""
+    if claim_id not in MACHINE_GATED:
+        return _lookup(expectations.get("claims", {}), claim_id, ratio_range, subject, method) or {}, None
+    table = machine_table(expectations.get("machines", {}), machine) or {}
+    entry = _lookup(table, claim_id, ratio_range, subject, method)
+    if entry is not None:
+        return entry, None
+    return derive() if derive is not None else ({}, f"no time expectation for machine class {machine!r}")
 
 
 def method_of(model: dict) -> str | None:
@@ -471,34 +522,150 @@ def _evaluate_method(results: dict, expectations: dict, method: str) -> list[dic
     for triple in triples:
         claim_id, ratio_range, subject = triple
         x, y = data[triple]
-        correlation = correlations[triple]
-        extra: dict[str, Any] = {"p_holm": adjusted[triple]}
-        if claim_id == "a":
-            extra["verdict"], extra["basis"] = association_verdict(correlation["rho"], adjusted[triple],
-                                                                   correlation["n"], medians_by_ratio(x, y))
-        elif claim_id == "d":
-            reference = baseline_step_1(results)
-            medians = medians_by_ratio(x, y)
-            extra["verdict"], extra["basis"] = threshold_verdict(medians, reference, both_sides=ratio_range == "paper")
-            extra.update(reference=reference, break_even=None if reference is None else
-                         onset(list(medians), [size < reference for size in medians.values()]))
-        else:
-            extra.update(equivalence_claim(claim_id, ratio_range, subject, results))
-        expected, gated = expectation_for(expectations, claim_id, ratio_range, subject, machine, method)
-        not_gated_because = (None if gated else f"no time expectations for machine class {machine!r}")
+        extra = {"p_holm": adjusted[triple], **_verdict_fields(triple, results, x, y, correlations[triple]["rho"],
+                                                               adjusted[triple])}
+        extra.update(_judged_fields(triple, results, x, extra.pop("not_judged_because")))
+        if not extra["judged"]:
+            extra.update(verdict="inconclusive", basis=f"not judged: {extra['not_judged_because']}")
+        derive = partial(derived_time_expectation, subject, method, max(x, default=0.0),
+                         results["profile"].get("variables", DEFAULT_PRUNED), margins_of(results)["time"])
+        expected, not_gated_because = expectation_for(expectations, claim_id, ratio_range, subject, machine,
+                                                      method, derive)
         if overrides:
-            expected, gated = {}, False
-            not_gated_because = PROTOCOL_NOT_GATED + ", ".join(overrides)
+            expected, not_gated_because = {}, PROTOCOL_NOT_GATED + ", ".join(overrides)
         claims.append({"id": claim_id, "range": ratio_range, "subject": subject, "method": method,
-                       "statement": CLAIM_STATEMENTS[claim_id], "rule": RULES[claim_id], **correlation,
-                       "expected": expected.get("verdict"), "reason": expected.get("reason"), "gated": gated,
-                       "not_gated_because": not_gated_because, "machine_class": machine, "x": x, "y": y, **extra})
+                       "statement": CLAIM_STATEMENTS[claim_id], "rule": RULES[claim_id], **correlations[triple],
+                       "expected": expected.get("verdict"), "reason": expected.get("reason"),
+                       "gated": not_gated_because is None, "not_gated_because": not_gated_because,
+                       "machine_class": machine, "x": x, "y": y, **extra})
     return claims
 
 
+def _verdict_fields(triple: tuple[str, str, str], results: dict, x: list[float], y: list[float],
+                    rho: float | None, p_holm: float | None) -> dict[str, Any]:
+    """Verdict, basis and the claim's own statistics; ``not_judged_because`` where its rule's need is unmet
+    (then no verdict is computed: it would claim more than the data carry)."""
+    claim_id, ratio_range, subject = triple
+    need = unmet_need(claim_id, ratio_range, x)
+    if claim_id in ("b", "c"):
+        fields = equivalence_claim(claim_id, ratio_range, subject, results)
+        return {**fields, "not_judged_because": need or fields["not_judged_because"]}
+    if claim_id == "a":
+        if need:
+            return {"not_judged_because": need}
+        verdict, basis = association_verdict(rho, p_holm, len(x), medians_by_ratio(x, y))
+        return {"verdict": verdict, "basis": basis, "not_judged_because": None}
+    reference = baseline_step_1(results)
+    medians = medians_by_ratio(x, y)
+    fields = {"reference": reference, "break_even": None if reference is None else
+              onset(list(medians), [size < reference for size in medians.values()])}
+    need = need or (None if reference is not None else "(d) needs the baseline's step_1 size; there is none")
+    if need:
+        return {**fields, "not_judged_because": need}
+    verdict, basis = threshold_verdict(medians, reference, both_sides=ratio_range == "paper")
+    return {**fields, "verdict": verdict, "basis": basis, "not_judged_because": None}
+
+
+def _judged_fields(triple: tuple[str, str, str], results: dict, x: list[float], need: str | None) -> dict[str, Any]:
+    """``judged``, ``not_judged_because`` with the counts the run had, and ``narrowed``: whether only the
+    run's ratios, narrowed from its profile's, leave the need unmet (the run's choice, not a fault)."""
+    if need is None:
+        return {"judged": True, "not_judged_because": None, "narrowed": False}
+    claim_id, ratio_range, _ = triple
+    seeds = len(results["profile"].get("seeds") or ())
+    need += f" ({seeds} seed{'' if seeds == 1 else 's'}, {len(x)} point{'' if len(x) == 1 else 's'})"
+    design = [ratio for ratio in results["profile"].get("ratios", ()) if range_of(ratio) == ratio_range]
+    narrowed = narrowed_ratios(results["profile"]) if unmet_need(claim_id, ratio_range, design) else None
+    return {"judged": False, "not_judged_because": need + (f"; the run's {narrowed}" if narrowed else ""),
+            "narrowed": narrowed is not None}
+
+
+# ---- outcomes: what the suite makes of a judged claim --------------------------------------------------
+
+OUTCOMES = ("passed", "failed", "undecided", "not judged", "not gated")
+# More than this share of the gated time subjects undecided fails the run: a run that cannot decide most
+# of what it gates has not tested the claim, however little each undecided subject contradicts.
+MAX_UNDECIDED_SHARE = 0.5
+
+
+def timing_key_of(claim: dict) -> str:
+    """The timing key of a time claim (``time:<key>``), as the suite's retimers are keyed."""
+    return claim["subject"].removeprefix("time:")
+
+
+def wrong_side(claim: dict) -> bool:
+    """Whether an inconclusive gated time verdict leans against its expectation: a point estimate outside
+    the margin where "supported" is expected, or every one inside it where "refuted" is."""
+    inside = [1 / (1 + claim["margin"]) < row["effect"] < 1 + claim["margin"] for row in claim["per_ratio"]]
+    return not all(inside) if claim["expected"] == "supported" else all(inside)
+
+
+def claim_outcome(claim: dict) -> str:
+    """One of ``OUTCOMES`` for one claim, before the run-wide limit on undecided ones (``too_noisy``).
+
+    not judged: a run narrowed to fewer ratios than its profile's left the rule's need unmet (a full
+    profile run never gets here: there a claim not judged is held to its expectation like any other).
+    undecided: a gated time verdict, judged but inconclusive, whose point estimates do not lean against
+    the expectation (``wrong_side``): noise decided it, which contradicts nothing."""
+    if not claim.get("judged", True) and claim.get("narrowed"):
+        return "not judged"
+    if not claim["gated"]:
+        return "not gated"
+    if claim["expected"] is not None and claim["verdict"] == claim["expected"]:
+        return "passed"
+    undecided = (claim["id"] in MACHINE_GATED and claim.get("judged", True) and claim["expected"] is not None
+                 and claim["verdict"] == "inconclusive" and not wrong_side(claim))
+    return "undecided" if undecided else "failed"
+
+
+def too_noisy(claims: Iterable[dict]) -> str | None:
+    """Why the run's undecided time subjects fail it (more than ``MAX_UNDECIDED_SHARE`` of the gated,
+    judged time subjects), or None."""
+    outcomes = [claim_outcome(claim) for claim in claims if claim["id"] in MACHINE_GATED and claim["gated"]
+                and claim.get("judged", True)]
+    undecided = outcomes.count("undecided")
+    if undecided <= MAX_UNDECIDED_SHARE * len(outcomes):
+        return None
+    return (f"{undecided} of {len(outcomes)} gated time subjects undecided, more than "
+            f"{MAX_UNDECIDED_SHARE:.0%}: the run was too noisy to gate (c)")
+
+
+def undecided_timing_keys(claims: Iterable[dict]) -> list[str]:
+    """Timing keys of the undecided time subjects, once each (both ranges and every method share one), in
+    claim order: what more interleaved rounds could decide."""
+    return list(dict.fromkeys(timing_key_of(claim) for claim in claims if claim_outcome(claim) == "undecided"))
+
+
+def missing_claim(claim_key: tuple[str, str, str, str], timed_keys: set[str]) -> tuple[str, str]:
+    """What a claim the suite expected but the results lack means: ("skip", why) for a time claim whose
+    network benchmark was not run in this session (deselected), else ("fail", what is missing)."""
+    claim_id, ratio_range, subject, method = claim_key
+    if subject.startswith("time:") and subject.removeprefix("time:") not in timed_keys:
+        return "skip", f"{subject}: its network benchmark was deselected in this run, so nothing was timed"
+    return "fail", (f"claim ({claim_id}) over {RANGE_TITLES[ratio_range]} on {subject}, method {method}, is missing "
+                    "from the results: the run measured no such subject or no pruned model in the range")
+
+
+def summary_counts(claims: list[dict]) -> dict[str, Any]:
+    """Per outcome the number of claims, as the suite's claim tests end: undecided ones count as failed
+    when the run is ``too_noisy``. ``undecided_noise`` maps each undecided subject to its rounds'
+    IQR/median; ``too_noisy`` says why the run failed on them, or is None."""
+    noisy = too_noisy(claims)
+    counts: dict[str, Any] = dict.fromkeys(OUTCOMES, 0)
+    undecided = {}
+    for claim in claims:
+        outcome = claim_outcome(claim)
+        if outcome == "undecided":
+            undecided[f"({claim['id']})@{claim['range']} {claim['subject']} [{claim['method']}]"] = claim.get("noise")
+        counts["failed" if outcome == "undecided" and noisy else outcome] += 1
+    return {**counts, "undecided_noise": undecided, "too_noisy": noisy}
+
+
 def load_expectations(path: str | os.PathLike) -> dict[str, Any]:
-    """The checked-in expected verdicts: ``{"claims": {key: entry}, "machines": {class: {key: entry}}}``
-    with keys ``<id>[@<paper|beyond>]:<subject or *>`` and entries ``{"verdict": ..., "reason": ...}``."""
+    """The checked-in expected verdicts: ``{"claims": {key: entry}, "machines": {pattern: {key: entry}}}``
+    with keys ``<id>[@<paper|beyond>]:<subject or *>`` and entries ``{"verdict": ..., "reason": ...}``.
+    Time claims (c) have their expectation derived (expectation_rules), so they appear only under
+    ``machines``, and only they do: one place for each expected verdict."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -511,7 +678,7 @@ def load_expectations(path: str | os.PathLike) -> dict[str, Any]:
     tables = [("claims", data.get("claims", {}))]
     machines = data.get("machines", {})
     if not isinstance(machines, dict):
-        raise DataError(f"{path}: 'machines' must map a machine class to its expectations")
+        raise DataError(f"{path}: 'machines' must map a machine class pattern to its expectations")
     tables += [(f"machines[{name!r}]", table) for name, table in machines.items()]
     for where, table in tables:
         if not isinstance(table, dict):
@@ -520,6 +687,10 @@ def load_expectations(path: str | os.PathLike) -> dict[str, Any]:
             if not EXPECTATION_KEY.match(key):
                 raise DataError(f"{path}: {where} key {key!r} is not "
                                 "'<a|b|c|d>[@paper|@beyond][/method]:<subject or *>'")
+            if (key[0] in MACHINE_GATED) != (where != "claims"):
+                raise DataError(f"{path}: {where} key {key!r}: time claims ({', '.join(MACHINE_GATED)}) are "
+                                "derived from the engine's work and overridden only under 'machines', which "
+                                "holds nothing else")
             if not isinstance(entry, dict) or entry.get("verdict") not in VERDICTS:
                 raise DataError(f"{path}: {where} {key!r} needs a 'verdict' among {', '.join(VERDICTS)}")
             if not isinstance(entry.get("reason", ""), str):

@@ -253,7 +253,7 @@ def verdict_text(claim: dict | None) -> str:
     """A verdict, with why it is not gated; a run off its profile's protocol says so once, above the table."""
     if claim is None:
         return MISSING
-    reason = claim.get("not_gated_because") or "no expectation for this machine class"
+    reason = claim.get("not_gated_because") or "no expectation recorded"
     gate = "" if claim.get("gated", True) or reason.startswith(PROTOCOL_NOT_GATED) else f" (not gated: {reason})"
     return f"**{claim['verdict']}**{gate}"
 
@@ -327,6 +327,16 @@ def conclusions_section(results: dict) -> str:
             + table([*(["method"] if several else []), "claim", "range", "subject", "verdict", "effect [90% CI]",
                      "margin", "rho", "95% CI", "p", "n", "basis", "expected", "reason"], rows)
             + "\nRules: " + "; ".join(f"({claim_id}) {rule}" for claim_id, rule in rules) + ".\n")
+
+
+def goals_section(results: dict) -> str:
+    """The project's own targets beyond the paper, each met or with its gap, measured from these results."""
+    from prunebench.goals import goals_table  # goals reads the results through this module's helpers
+
+    return ("## Goals beyond the paper\n\nTargets this project set (prunebench/goals.py), measured from these "
+            "results over every method and seed; FC1 is timed in every profile. A goal the committed runs meet is "
+            "gated at its measured level less a margin for noise (bench/test_goals.py), on runs that measure it "
+            "under the same conditions.\n\n" + goals_table(results))
 
 
 def size_series(results: dict) -> dict[str, Getter]:
@@ -759,6 +769,7 @@ def write_report(results: dict, out_dir: Path) -> list[Path]:
         *[ratio_section(ratio, groups.get(ratio, []), baseline) for ratio in ratios],
         *extra,
         conclusions_section({**results, "claims": claims}),
+        goals_section(everything),
         formats_section(results, groups),
         engines_section(groups, sparse, "Inference engines: the whole network", "Each pruned, retrained model."),
         engines_section(fc1_groups(results), sparse, "Inference engines: FC1 alone",

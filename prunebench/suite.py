@@ -129,7 +129,13 @@ def _engine_list(text: str | None, available: tuple[str, ...]) -> tuple[str, ...
     return names
 
 
+CPU_OVERRIDE = "PRUNEBENCH_CPU"  # names the CPU model instead of /proc/cpuinfo: how a run is judged on another class
+
+
 def cpu_model() -> str:
+    """The CPU model name, the first half of the machine class (``claims.machine_class``)."""
+    if os.environ.get(CPU_OVERRIDE, "").strip():
+        return os.environ[CPU_OVERRIDE].strip()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):

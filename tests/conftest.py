@@ -12,7 +12,12 @@ SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "mnist"
 
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
-    directory = Path(os.environ.get("MNIST_DIR") or SHARED_MNIST)
+    """MNIST_DIR, which must exist when set (a named folder that is missing is an error, not a skip), else the
+    shared copy beside the project, else a skip: a clone without the data set runs the tests that need none."""
+    named = os.environ.get("MNIST_DIR", "").strip()
+    if named and not Path(named).is_dir():
+        pytest.fail(f"MNIST_DIR={named} is not a directory", pytrace=False)
+    directory = Path(named or SHARED_MNIST)
     if not directory.is_dir():
         pytest.skip(f"no MNIST: set MNIST_DIR (tried {directory})")
     return directory

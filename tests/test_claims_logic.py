@@ -123,7 +123,12 @@ def test_evaluate_claims_judges_each_range_and_fills_expectations():
     dense = by_key[("c", "paper", "time:tf-dense/cpu/network/batch=32")]
     assert dense["verdict"] == "supported", dense["basis"]
     assert by_key[("c", "paper", "time:tf-sparse/cpu/network/batch=32")]["verdict"] == "refuted"
-    assert not dense["gated"] and dense["machine_class"] == "test cpu / no GPU"
+    assert dense["gated"] and dense["expected"] == "supported" and dense["machine_class"] == "test cpu / no GPU"
+    # one ratio beyond the paper (0.95): no trend to judge, and no profile whose ratios were narrowed
+    assert {(claim["id"], claim["range"]) for claim in claims if not claim["judged"]} == {("a", "beyond")}
+    assert not any(claim["narrowed"] for claim in claims)
+    unknown = by_key[("c", "paper", "time:numpy-csr/cpu/network/batch=32")]
+    assert not unknown["gated"] and "not in this version's engine registry" in unknown["not_gated_because"]
 
 
 def test_schema_1_results_leave_the_equivalence_claims_inconclusive_with_the_reason():
@@ -139,13 +144,19 @@ def test_schema_1_results_leave_the_equivalence_claims_inconclusive_with_the_rea
     assert timing["verdict"] == "inconclusive" and "raw timing rounds" in timing["basis"]
 
 
-def test_time_expectations_gate_only_their_machine_class():
-    expectations = {"claims": {"c:*": {"verdict": "supported"}},
-                    "machines": {"AMD EPYC / no GPU": {"c:time:x": {"verdict": "refuted"}, "c:*": {"verdict": "supported"}}}}
-    assert expectation_for(expectations, "c", "paper", "time:x", "AMD EPYC / no GPU") == ({"verdict": "refuted"}, True)
-    assert expectation_for(expectations, "c", "paper", "time:y", "AMD EPYC / no GPU")[0]["verdict"] == "supported"
-    assert expectation_for(expectations, "c", "paper", "time:x", "Intel Xeon / no GPU") == ({}, False)
-    assert expectation_for(expectations, "a", "beyond", "size:x", "Intel Xeon / no GPU") == ({}, True)
+def test_machine_entries_match_by_pattern_and_override_the_derived_expectation():
+    expectations = {"machines": {"AMD EPYC* / no GPU": {"c:time:x": {"verdict": "refuted"}},
+                                 "*": {"c:time:x": {"verdict": "inconclusive"}}}}
+    derived = ({"verdict": "supported"}, None)
+    assert expectation_for(expectations, "c", "paper", "time:x", "AMD EPYC 7B13 / no GPU",
+                           derive=lambda: derived) == ({"verdict": "refuted"}, None)
+    # the first pattern that matches applies, in file order; a subject it does not name is derived
+    assert expectation_for(expectations, "c", "paper", "time:x", "Intel Xeon / no GPU",
+                           derive=lambda: derived)[0]["verdict"] == "inconclusive"
+    assert expectation_for(expectations, "c", "paper", "time:y", "AMD EPYC 7B13 / no GPU",
+                           derive=lambda: derived) == derived
+    assert expectation_for({}, "c", "paper", "time:y", "Intel Xeon / no GPU")[1].startswith("no time expectation")
+    assert expectation_for(expectations, "a", "beyond", "size:x", "Intel Xeon / no GPU") == ({}, None)
     assert machine_class({"cpu": "AMD EPYC", "gpus": ["GPU:0"]}) == "AMD EPYC / GPU:0"
     assert range_of(0.9) == "paper" and range_of(0.95) == "beyond"
 
@@ -168,7 +179,9 @@ def test_load_expectations_accepts_valid_and_rejects_bad(tmp_path):
     for bad, message in [("{", "cannot read"), ('{"claims": {"x:y": {"verdict": "supported"}}}', "is not '<a|b|c|d>"),
                          ('{"claims": {"a:*": {"verdict": "maybe"}}}', "needs a 'verdict'"),
                          ('{"a:*": {"verdict": "supported"}}', "with 'claims' and 'machines'"),
-                         ('{"machines": {"m": {"c@later:*": {"verdict": "refuted"}}}}', "is not '<a|b|c|d>")]:
+                         ('{"machines": {"m": {"c@later:*": {"verdict": "refuted"}}}}', "is not '<a|b|c|d>"),
+                         ('{"claims": {"c:*": {"verdict": "supported"}}}', "derived from the engine's work"),
+                         ('{"machines": {"m": {"a:*": {"verdict": "supported"}}}}', "holds nothing else")]:
         path.write_text(bad)
         with pytest.raises(DataError, match=message):
             load_expectations(path)
@@ -216,3 +229,122 @@ def test_a_run_off_its_profiles_protocol_is_judged_but_not_gated():
     judged = evaluate_claims(results, expectations)
     assert judged and all(not claim["gated"] and claim["expected"] is None for claim in judged)
     assert judged[0]["not_gated_because"] == PROTOCOL_NOT_GATED + "retrain_steps 10000 (profile: 150)"
+
+
+def _profile_run(ratios, seeds, name="quick") -> dict:
+    """Fabricated results of a run of profile ``name`` (its step settings, so the claims stay gated)."""
+    from prunebench.claims import PROTOCOL_SETTINGS
+    from prunebench.options import PROFILES
+
+    results = fabricate_results(ratios=(0.0, *ratios), seeds=seeds)
+    results["profile"] = {**results["profile"], "name": name, "ratios": list(ratios),
+                          **{setting: PROFILES[name][setting] for setting in PROTOCOL_SETTINGS
+                             if setting != "eval_images"}}
+    return results
+
+
+def test_a_narrowed_run_leaves_what_it_cannot_judge_not_judged_with_the_counts():
+    """--ratios 0.9 --seeds 1: (a) has no trend to judge and (d) no ratio below 50%; (b) and (c) compare
+    one ratio with its baseline, so they are judged."""
+    from prunebench.claims import claim_outcome, summary_counts
+
+    expectations = {"claims": {claim_id: {"verdict": verdict} for claim_id, verdict in
+                               [("a:*", "supported"), ("b:*", "supported"), ("d:*", "refuted")]}}
+    claims = evaluate_claims(_profile_run([0.9], (0,)), expectations)
+    by_key = {(claim["id"], claim["subject"]): claim for claim in claims}
+    trend = by_key[("a", "size:step_3")]
+    assert not trend["judged"] and trend["narrowed"] and trend["verdict"] == "inconclusive"
+    assert "needs 2 distinct ratios" in trend["not_judged_because"]
+    assert "has 1 ratio (0.9) (1 seed, 1 point)" in trend["not_judged_because"]
+    assert "the quick profile's: 0.1, 0.3, 0.5, 0.7, 0.8, 0.9" in trend["not_judged_because"]
+    assert trend["basis"].startswith("not judged: ") and claim_outcome(trend) == "not judged"
+    threshold = by_key[("d", "size:step_3")]
+    assert threshold["narrowed"] and "both sides of 0.5" in threshold["not_judged_because"]
+    assert by_key[("b", "accuracy:dense")]["judged"] and by_key[("c", "time:tf-dense/cpu/network/batch=32")]["judged"]
+    counts = summary_counts(claims)
+    assert counts["not judged"] == sum(claim["id"] in "ad" for claim in claims) and counts["failed"] == 0
+
+
+def test_a_full_profile_run_holds_a_claim_not_judged_to_its_expectation():
+    """The methods profile has one ratio in the paper's range by design: (a) there is not judged, and its
+    expectations file says so ("inconclusive"); anything else would fail, never skip."""
+    from prunebench import paths
+    from prunebench.claims import claim_outcome
+
+    results = _profile_run([0.9, 0.95, 0.98, 0.99], (0,), name="methods")
+    del results["profile"]["eval_images"]  # the fabricated 2,000 images are not the profile's 10,000: unstated
+    claims = evaluate_claims(results, load_expectations(paths.expectations_file("methods")))
+    trend = next(claim for claim in claims if claim["id"] == "a" and claim["range"] == "paper")
+    assert not trend["judged"] and not trend["narrowed"] and "the run's" not in trend["not_judged_because"]
+    assert trend["expected"] == "inconclusive" and claim_outcome(trend) == "passed"
+    assert claim_outcome({**trend, "expected": "supported"}) == "failed"
+
+
+def test_one_ratio_with_five_seeds_is_not_judged_rather_than_refuted_as_constant():
+    claims = evaluate_claims(fabricate_results(ratios=(0.0, 0.9), seeds=(0, 1, 2, 3, 4)), {})
+    trend = next(claim for claim in claims if claim["id"] == "a" and claim["subject"] == "size:step_3")
+    assert trend["n"] == 5 and not trend["judged"] and "(5 seeds, 5 points)" in trend["not_judged_because"]
+
+
+def test_missing_baseline_timings_leave_a_time_claim_not_judged_and_gated():
+    results = fabricate_results()
+    for model in results["models"]:
+        if model["ratio"] == 0:
+            model["timings"] = {}
+    claim = next(claim for claim in evaluate_claims(results, {})
+                 if claim["subject"] == "time:tf-dense/cpu/network/batch=32" and claim["range"] == "paper")
+    assert not claim["judged"] and not claim["narrowed"] and claim["gated"]
+    assert claim["not_judged_because"].startswith("no timing of the unpruned model")
+
+
+def _time_claim(expected: str, effects: list[float], verdict: str = "inconclusive", **fields) -> dict:
+    return {"id": "c", "range": "paper", "subject": "time:tf-dense/cpu/network/batch=1", "method": "oneshot",
+            "gated": True, "judged": True, "narrowed": False, "expected": expected, "verdict": verdict,
+            "margin": 0.1, "noise": 0.2, "per_ratio": [{"ratio": 0.5 + i / 10, "effect": e} for i, e in enumerate(effects)],
+            **fields}
+
+
+def test_an_undecided_time_subject_fails_only_when_it_leans_against_its_expectation():
+    from prunebench.claims import claim_outcome, wrong_side
+
+    assert claim_outcome(_time_claim("supported", [1.02, 1.05])) == "undecided"
+    assert wrong_side(_time_claim("supported", [1.02, 1.15])) and claim_outcome(_time_claim("supported", [1.15])) == "failed"
+    assert claim_outcome(_time_claim("refuted", [0.98, 0.85])) == "undecided"  # 0.85 is outside [1/1.1, 1.1]
+    assert claim_outcome(_time_claim("refuted", [0.98, 0.95])) == "failed"
+    assert claim_outcome(_time_claim("refuted", [0.5], verdict="refuted")) == "passed"
+    assert claim_outcome(_time_claim("supported", [0.5], verdict="refuted")) == "failed"
+    assert claim_outcome(_time_claim("supported", [1.0], gated=False)) == "not gated"
+    # a time claim with no data to judge is a failure on a full run, never undecided
+    assert claim_outcome(_time_claim("supported", [], judged=False)) == "failed"
+
+
+def test_summary_counts_every_outcome_and_fails_a_run_with_most_time_subjects_undecided():
+    from prunebench.claims import MAX_UNDECIDED_SHARE, OUTCOMES, summary_counts, too_noisy, undecided_timing_keys
+
+    size = {"id": "a", "range": "paper", "subject": "size:csr", "method": "oneshot", "gated": True, "judged": True,
+            "narrowed": False, "expected": "supported", "verdict": "supported"}
+    claims = [size, {**size, "verdict": "refuted"}, {**size, "judged": False, "narrowed": True},
+              _time_claim("supported", [1.0], verdict="supported"), _time_claim("supported", [1.0], verdict="supported"),
+              _time_claim("supported", [1.03], subject="time:tf-sparse/cpu/network/batch=1", noise=0.31),
+              _time_claim("supported", [1.0], gated=False)]
+    counts = summary_counts(claims)
+    assert {outcome: counts[outcome] for outcome in OUTCOMES} == {
+        "passed": 3, "failed": 1, "undecided": 1, "not judged": 1, "not gated": 1}
+    assert counts["undecided_noise"] == {"(c)@paper time:tf-sparse/cpu/network/batch=1 [oneshot]": 0.31}
+    assert counts["too_noisy"] is None and undecided_timing_keys(claims) == ["tf-sparse/cpu/network/batch=1"]
+    # two of three gated time subjects undecided is more than MAX_UNDECIDED_SHARE: each fails
+    claims[3] = {**claims[3], "verdict": "inconclusive"}
+    assert 2 > MAX_UNDECIDED_SHARE * 3 and "2 of 3 gated time subjects undecided" in too_noisy(claims)
+    noisy = summary_counts(claims)
+    assert noisy["undecided"] == 0 and noisy["failed"] == 3 and len(noisy["undecided_noise"]) == 2
+
+
+def test_a_missing_claim_fails_naming_it_unless_its_benchmark_was_deselected():
+    from prunebench.claims import missing_claim
+
+    outcome, text = missing_claim(("a", "paper", "size:step_3", "oneshot"), set())
+    assert outcome == "fail" and "claim (a)" in text and "size:step_3" in text and "oneshot" in text
+    timed = {"tf-dense/cpu/network/batch=1"}
+    assert missing_claim(("c", "paper", "time:tf-dense/cpu/network/batch=1", "oneshot"), timed)[0] == "fail"
+    outcome, text = missing_claim(("c", "paper", "time:tf-sparse/cpu/network/batch=1", "oneshot"), timed)
+    assert outcome == "skip" and "deselected" in text

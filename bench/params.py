@@ -1,0 +1,31 @@
+"""The benchmarks' (engine, device) items, taken from the engine registry: each engine on the devices it
+runs on (``InferenceEngine.devices``), not every engine on every device.
+
+A device an engine could use but this machine lacks (a GPU that TensorFlow does not see) gets one skipped
+item per engine and benchmark, with the reason, instead of one per kernel and batch: the reason is the
+same for all of them, and a hundred identical skips hid the ones that say something.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pytest
+
+
+def engine_device_params(engines: Mapping[str, object], names: Sequence[str], batches: Sequence,
+                         ratios: Sequence[float] | None = None) -> list:
+    """``pytest.param``s of (ratio, engine, device, batch), or (engine, device, batch) without ``ratios``, with
+    ids such as ``ratio=0.9-tf-dense-batch=1-cpu``, ratio outermost and device innermost as the items run;
+    the skipped items (ratio and batch None, ids such as ``tf-dense-gpu``) last."""
+    reasons = {(name, device): engines[name].unavailable_reason(device) for name in names
+               for device in engines[name].devices}
+    axis = [(None, "")] if ratios is None else [(ratio, f"ratio={ratio:g}-") for ratio in ratios]
+    lead = (lambda ratio: ()) if ratios is None else (lambda ratio: (ratio,))
+    runnable = [pytest.param(*lead(ratio), name, device, batch, id=f"{label}{name}-batch={batch}-{device}")
+                for ratio, label in axis for name in names for batch in batches
+                for device in engines[name].devices if reasons[name, device] is None]
+    skipped = [pytest.param(*lead(None), name, device, None, id=f"{name}-{device}",
+                            marks=pytest.mark.skip(reason=f"{name} on {device}: {reason}"))
+               for (name, device), reason in reasons.items() if reason is not None]
+    return runnable + skipped

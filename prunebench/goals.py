@@ -1,0 +1,336 @@
+"""The targets this project sets beyond the paper (issue 18), each measured from a results dict alone.
+
+A goal states a target; it is met or shows its gap, in the report and the session's summary, never as a test
+that can only pass or xfail. A goal the committed runs meet also carries a gate: the level it was measured at
+less a stated margin for noise, which ``bench/test_goals.py`` asserts on every run that measures the same
+quantity under the same conditions, so a regression fails instead of turning into an xfail.
+
+Everything here reads the results JSON (docs/CONTRACTS.md), so a goal can be judged on any kept run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from prunebench.claims import method_of
+from prunebench.keys import FC1_SECTIONS
+from prunebench.options import PROFILES
+from prunebench.paper import MIB
+from prunebench.prune.methods import DEFAULT_METHOD
+from prunebench.prune.policy import DEFAULT_PRUNED
+from prunebench.report import MISSING, dig, engine_sparsity, fc1_times, median_of, percent, ratio_key, table
+
+DEVICE = "cpu"  # the goals are CPU targets: FC1 timings on a GPU are not judged here
+WHOLE_TEST_SET = PROFILES["paper"]["eval_images"]  # accuracy goals are judged on all 10,000 test images
+# Speedups are ratios of two medians timed minutes apart. The quick profile's fewer rounds on a shared 2-core
+# CI machine moved an FC1 batch-32 median by +-40% (0.57 vs 0.84 ms); at batch 1 the best dense engine's
+# median, which does not depend on the ratio, spans 1.31x across the ratios of one paper-profile run
+# (tflite-dense 0.0654-0.0855 ms, docs/paper-run-2026-11-28). So every time gate sits at half its level.
+TIME_GATE_MARGIN = 0.5
+
+
+@dataclass(frozen=True)
+class Unit:
+    """How a goal's values read: ``text(value)``, and ``gap(value, target)`` in words where a goal is unmet."""
+
+    text: Callable[[float], str]
+    gap: Callable[[float, float], str]
+
+
+MIB_UNIT = Unit(lambda value: f"{value:.3f} MiB", lambda value, target: f"{value - target:.3f} MiB too large")
+SPEEDUP = Unit(lambda value: f"{value:.2f}x",
+               lambda value, target: f"sparse needs to be {target / value:.2f}x faster")
+ACCURACY = Unit(lambda value: f"{value:.2%}", lambda value, target: f"{(target - value) * 100:.2f} pt short")
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a run must be for a goal to be measured, or for a gate's level to apply to it: read from the
+    results' profile record, so the suite can decide before it measures and a report after."""
+
+    ratios: tuple[float, ...] = ()  # pruning ratios the run must include
+    profile: Mapping[str, Any] = field(default_factory=dict)  # profile-record fields and the values they need
+    methods: tuple[str, ...] = ()  # pruning methods the run must include
+
+    def missing(self, profile: dict) -> list[str]:
+        """Why a run with this profile record falls short; empty when it does not."""
+        ratios = {ratio_key(ratio) for ratio in profile["ratios"]}
+        methods = profile.get("methods") or [DEFAULT_METHOD]
+        reasons = [f"ratio {percent(ratio)} not in the run" for ratio in self.ratios if ratio_key(ratio) not in ratios]
+        reasons += [f"{name} is {profile.get(name)}, needs {value}" for name, value in self.profile.items()
+                    if profile.get(name) != value]
+        reasons += [f"method {method} not in the run" for method in self.methods if method not in methods]
+        return reasons
+
+    def describe(self) -> str:
+        parts = [f"ratio {percent(ratio)}" for ratio in self.ratios]
+        parts += [f"{name} {value}" for name, value in self.profile.items()]
+        parts += [f"method {method}" for method in self.methods]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    value: float  # in the goal's unit
+    detail: str  # what was compared to get it (engines, methods, formats), for a reader to check
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A met goal held at its measured ``level`` less ``margin`` (a fraction of the level) for noise, on runs
+    that also meet ``needs`` (beyond the goal's own): the conditions the level was measured under."""
+
+    level: float
+    margin: float
+    source: str  # where the level was measured
+    needs: Needs = Needs()
+    every_engine: bool = False  # a level that is the best of every engine holds only where every engine was timed
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    passed: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Goal:
+    id: str
+    statement: str
+    target: float
+    unit: Unit
+    at_most: bool  # met at or below the target (a size), else at or above it (a speedup, an accuracy)
+    measure: Callable[[dict], Measurement | None]  # from a results dict; None where it holds no such data
+    where: str  # the data the measurement needs, in words
+    needs: Needs = Needs()
+    gate: Gate | None = None
+
+    def met(self, measurement: Measurement) -> bool:
+        return measurement.value <= self.target if self.at_most else measurement.value >= self.target
+
+    def judge(self, results: dict) -> Measurement | None:
+        """The measurement, where the run is one this goal is defined on (``needs``), else None."""
+        if self.needs.missing(results["profile"]):
+            return None
+        return self.measure(results)
+
+    def gate_limit(self) -> float:
+        """The value a gated run may not cross: the gate's level moved by its margin toward the target side."""
+        return self.gate.level * (1 + self.gate.margin if self.at_most else 1 - self.gate.margin)
+
+    def gate_missing(self, profile: dict) -> list[str]:
+        """Why the gate does not apply to a run with this profile record (the goal's needs and the gate's own)."""
+        return self.needs.missing(profile) + self.gate.needs.missing(profile)
+
+    def check_gate(self, measurement: Measurement) -> GateCheck:
+        limit = self.gate_limit()
+        passed = measurement.value <= limit if self.at_most else measurement.value >= limit
+        bound = "at most" if self.at_most else "at least"
+        return GateCheck(passed, f"{self.id}: measured {self.unit.text(measurement.value)} ({measurement.detail}); "
+                                 f"gate: {bound} {self.unit.text(limit)} ({self.unit.text(self.gate.level)} measured "
+                                 f"in {self.gate.source}, margin {self.gate.margin:.0%})")
+
+
+# ---- measures -----------------------------------------------------------------------------------------
+
+def smallest_lossless(formats: dict, field_name: str = "model_bytes") -> tuple[int, str] | None:
+    """(bytes, format) of the smallest lossless format of one model's ``formats`` entry, by ``field_name``."""
+    from prunebench.prune.formats import FORMATS
+
+    sizes = [(row[field_name], name) for name, row in formats.items() if name in FORMATS and FORMATS[name].lossless]
+    return min(sizes, default=None)
+
+
+def largest_best_size(results: dict, ratio: float) -> Measurement | None:
+    """The whole model at ``ratio`` in its smallest lossless format, the largest over seeds and methods: the
+    goal holds for every model of the run or not at all."""
+    found = [(best, model) for model in results["models"] if ratio_key(model["ratio"]) == ratio_key(ratio)
+             if (best := smallest_lossless(model["formats"])) is not None]
+    if not found:
+        return None
+    (size, name), model = max(found, key=lambda item: item[0])
+    return Measurement(size / MIB, f"largest of {len(found)} model(s): {method_of(model)} seed {model['seed']} "
+                                   f"in {name}")
+
+
+@dataclass(frozen=True)
+class Race:
+    """The best dense and the best sparse engine's median seconds for one FC1 call."""
+
+    dense: str
+    dense_s: float
+    sparse: str
+    sparse_s: float
+
+    @property
+    def speedup(self) -> float:
+        return self.dense_s / self.sparse_s
+
+    def text(self) -> str:
+        return f"{self.sparse} {self.sparse_s * 1e3:.4f} ms vs {self.dense} {self.dense_s * 1e3:.4f} ms"
+
+
+def fc1_entries(results: dict, section: str) -> dict[float, dict]:
+    return {ratio_key(entry["ratio"]): entry for entry in results.get(section) or []}
+
+
+def fastest(times: dict[str, float]) -> tuple[str, float] | None:
+    return min(times.items(), key=lambda item: item[1], default=None)
+
+
+def fc1_races(results: dict, scope: str, batch: int) -> dict[float, Race]:
+    """Per FC1 ratio, the best sparse engine on the layer pruned as ``scope`` says (``fc1`` weight by weight,
+    ``fc1-blocks`` in 1x4 blocks) against the best dense engine at the same ratio, whose time does not depend on
+    the values and so comes from the ``fc1`` section."""
+    sparse = engine_sparsity(results)
+    section = {kind: name for name, kind in FC1_SECTIONS.items()}[scope]
+    dense_entries, sparse_entries = fc1_entries(results, "fc1"), fc1_entries(results, section)
+    races = {}
+    for ratio, entry in sparse_entries.items():
+        dense = fastest(fc1_times(dense_entries.get(ratio), sparse, False, DEVICE, "fc1", str(batch)))
+        fast = fastest(fc1_times(entry, sparse, True, DEVICE, scope, str(batch)))
+        if dense and fast:
+            races[ratio] = Race(*dense, *fast)
+    return races
+
+
+def worst_speedup_from(results: dict, scope: str, batch: int, ratio: float) -> Measurement | None:
+    """The smallest speedup of the best sparse over the best dense FC1 at ``ratio`` and above."""
+    races = {r: race for r, race in fc1_races(results, scope, batch).items() if r >= ratio_key(ratio)}
+    if not races:
+        return None
+    worst = min(races, key=lambda r: races[r].speedup)
+    return Measurement(races[worst].speedup, f"at {percent(worst)}: {races[worst].text()}; "
+                       + ", ".join(f"{percent(r)} {races[r].speedup:.2f}x" for r in sorted(races)))
+
+
+def speedup_at(results: dict, scope: str, batch: int, ratio: float) -> Measurement | None:
+    race = fc1_races(results, scope, batch).get(ratio_key(ratio))
+    return None if race is None else Measurement(race.speedup, race.text())
+
+
+def narrow_fc1_speedup(results: dict, ratio: float, batch: int) -> Measurement | None:
+    """FC1 without ``ratio`` of its neurons (the narrower dense layer) against the best dense engine on the
+    unpruned layer, both on the dense engines."""
+    sparse = engine_sparsity(results)
+    unpruned = fastest(fc1_times(fc1_entries(results, "fc1").get(0.0), sparse, False, DEVICE, "fc1", str(batch)))
+    narrow = fastest(fc1_times(fc1_entries(results, "fc1_neurons").get(ratio_key(ratio)), sparse, False, DEVICE,
+                               "fc1-neurons", str(batch)))
+    if not unpruned or not narrow:
+        return None
+    return Measurement(unpruned[1] / narrow[1], f"{narrow[0]} {narrow[1] * 1e3:.4f} ms without {percent(ratio)} of "
+                                                f"the neurons vs {unpruned[0]} {unpruned[1] * 1e3:.4f} ms unpruned")
+
+
+def best_method_accuracy(results: dict, ratio: float) -> Measurement | None:
+    """The best pruning method's dense test accuracy at ``ratio``, the median over its seeds (with one seed,
+    the test set's own sampling error is about 0.1 point at 99%)."""
+    by_method: dict[str, list[dict]] = {}
+    for model in results["models"]:
+        if model["ratio"] > 0 and ratio_key(model["ratio"]) == ratio_key(ratio):
+            by_method.setdefault(method_of(model), []).append(model)
+    accuracy = {method: median_of(models, dig("accuracy", "dense")) for method, models in by_method.items()}
+    accuracy = {method: value for method, value in accuracy.items() if value is not None}
+    if not accuracy:
+        return None
+    best = max(accuracy, key=accuracy.get)
+    return Measurement(accuracy[best], f"{best}, of " + ", ".join(f"{method} {value:.2%}" for method, value
+                                                                 in sorted(accuracy.items())))
+
+
+# ---- the goals ----------------------------------------------------------------------------------------
+
+PARITY_FROM = 0.9  # FC1 at batch 1: the best sparse engine at least as fast as the best dense one from here
+# Time gates compare two engines timed side by side in one run, and their levels follow from the work each
+# does (a tenth of the weights, LiteRT's block kernel against a dense one), so they hold on any CPU, at half the
+# level measured on an AMD EPYC; their levels are the best of every engine, so they need every engine timed.
+# Accuracy levels were measured with 10,000 training steps after the baseline, by gradual-global; a run with
+# the profile's 2,000 steps (98.28% at 95%, 95.58% at 99%: docs/methods-run-2026-11-28) measures another thing.
+ACCURACY_GATE_NEEDS = Needs(profile={"max_steps": 10_000, "retrain_steps": 10_000}, methods=("gradual-global",))
+ACCURACY_GATE_MARGIN = 0.003  # of the level: 0.3 pt, three times the test set's sampling error at 99%
+
+GOALS = (
+    Goal("size-90", "whole model at 90% in the best lossless format at most 1.45 MiB", 1.45, MIB_UNIT, True,
+         partial(largest_best_size, ratio=0.9), "storage format sizes", Needs(ratios=(0.9,)),
+         # 1.280 MiB in the paper run, 1.293 MiB (the most) with 10,000 steps after the baseline, 1.254 MiB for
+         # untrained weights pruned at 90% (computed for this gate): training moves it about 1%; pruning other
+         # variables than the paper's moves it far more, so the gate holds for those only.
+         Gate(1.293, 0.01, "docs/methods-10k-run-2026-11-29 (one-shot, gap-uint8+shuffle+zstd)",
+              Needs(profile={"variables": list(DEFAULT_PRUNED)}))),
+    Goal("fc1-batch-1-parity-from-90", "FC1 at batch 1, pruned weight by weight: the best sparse engine at least "
+         "as fast as the best dense one from 90%", 1.0, SPEEDUP, False,
+         partial(worst_speedup_from, scope="fc1", batch=1, ratio=PARITY_FROM), "FC1 timings at batch 1"),
+    Goal("fc1-batch-1-5x-at-99", "FC1 at batch 1, pruned weight by weight: the best sparse engine at least 5x "
+         "faster than the best dense one at 99%", 5.0, SPEEDUP, False,
+         partial(speedup_at, scope="fc1", batch=1, ratio=0.99), "FC1 timings at batch 1"),
+    Goal("fc1-blocks-batch-1-parity-from-90", "FC1 at batch 1, pruned in 1x4 blocks: the best sparse engine at "
+         "least as fast as the best dense one from 90%", 1.0, SPEEDUP, False,
+         partial(worst_speedup_from, scope="fc1-blocks", batch=1, ratio=PARITY_FROM),
+         "FC1 timings in 1x4 blocks at batch 1",
+         # 1.14x at 90% (tflite-sparse 0.0552 vs tflite-dense 0.0629 ms), within the timing noise of parity; at
+         # half, the gate catches a block kernel falling far behind dense, not a lost 14%.
+         gate=Gate(1.14, TIME_GATE_MARGIN, "docs/methods-10k-run-2026-11-29", every_engine=True)),
+    Goal("fc1-blocks-batch-1-5x-at-99", "FC1 at batch 1, pruned in 1x4 blocks: the best sparse engine at least "
+         "5x faster than the best dense one at 99%", 5.0, SPEEDUP, False,
+         partial(speedup_at, scope="fc1-blocks", batch=1, ratio=0.99), "FC1 timings in 1x4 blocks at batch 1",
+         # 10.87x (tflite-sparse 0.0063 vs tflite-dense 0.0690 ms): at half, losing LiteRT's block-sparse kernel
+         # (DENSIFY runs about as fast as dense; the next block engine, numba-bcsr, reached 4.8x) fails it.
+         gate=Gate(10.9, TIME_GATE_MARGIN, "docs/methods-10k-run-2026-11-29", every_engine=True)),
+    # Met once (1.83x in docs/paper-run, 2026-11-26, against a tflite-dense twice as slow as since), not in the
+    # three runs since (1.02x, 0.98x, 1.09x): no gate.
+    Goal("fc1-batch-32-1.5x-from-90", "FC1 at batch 32, pruned weight by weight: the best sparse engine at least "
+         "1.5x faster than the best dense one from 90%", 1.5, SPEEDUP, False,
+         partial(worst_speedup_from, scope="fc1", batch=32, ratio=PARITY_FROM), "FC1 timings at batch 32"),
+    Goal("structured-fc1-90-batch-1-5x", "FC1 at batch 1 without 90% of its neurons at least 5x faster than the "
+         "best dense engine on the unpruned layer", 5.0, SPEEDUP, False,
+         partial(narrow_fc1_speedup, ratio=0.9, batch=1), "FC1 timings without neurons at batch 1",
+         # 5.07x in the structured run, 5.79x in methods-10k: the lower is the level.
+         gate=Gate(5.07, TIME_GATE_MARGIN, "docs/structured-run-2026-11-28", every_engine=True)),
+    Goal("accuracy-95", "the best pruning method's dense test accuracy at 95% at least 99.0%", 0.990, ACCURACY,
+         False, partial(best_method_accuracy, ratio=0.95), "accuracies",
+         Needs(ratios=(0.95,), profile={"eval_images": WHOLE_TEST_SET}),
+         Gate(0.9921, ACCURACY_GATE_MARGIN, "docs/methods-10k-run-2026-11-29 (gradual-global)", ACCURACY_GATE_NEEDS)),
+    Goal("accuracy-99", "the best pruning method's dense test accuracy at 99% at least 98.5%", 0.985, ACCURACY,
+         False, partial(best_method_accuracy, ratio=0.99), "accuracies",
+         Needs(ratios=(0.99,), profile={"eval_images": WHOLE_TEST_SET}),
+         Gate(0.9895, ACCURACY_GATE_MARGIN, "docs/methods-10k-run-2026-11-29 (gradual-global)", ACCURACY_GATE_NEEDS)),
+)
+
+
+# ---- the table ----------------------------------------------------------------------------------------
+
+def status_text(goal: Goal, results: dict, measurement: Measurement | None) -> str:
+    """Met, or the gap to the target, or why these results do not measure the goal."""
+    if measurement is None:
+        missing = goal.needs.missing(results["profile"])
+        return "not measured: " + ("; ".join(missing) or f"no {goal.where} in these results")
+    return "**met**" if goal.met(measurement) else f"**not met**: {goal.unit.gap(measurement.value, goal.target)}"
+
+
+def gate_text(goal: Goal, results: dict, measurement: Measurement | None) -> str:
+    """The gate, and whether it holds on these results or why it does not apply to them."""
+    if goal.gate is None:
+        return "none (not met in the current committed runs)"
+    head = f"{'≤' if goal.at_most else '≥'} {goal.unit.text(goal.gate_limit())}"
+    missing = goal.gate_missing(results["profile"])
+    if missing:
+        return f"{head}; not applied here: {'; '.join(missing)}"
+    if measurement is None:
+        return f"{head}; not measured here"
+    return f"{head}: {'holds' if goal.check_gate(measurement).passed else '**fails**'}"
+
+
+def goals_table(results: dict) -> str:
+    """Every goal on ``results``: measurement, met or the gap, its gate, and what measures it (a markdown
+    table, for the report and the session's terminal summary)."""
+    rows = []
+    for goal in GOALS:
+        measurement = goal.judge(results)
+        measured = MISSING if measurement is None else f"{goal.unit.text(measurement.value)} ({measurement.detail})"
+        where = "; ".join(filter(None, (goal.where, goal.needs.describe())))
+        rows.append([f"`{goal.id}`: {goal.statement}", measured, status_text(goal, results, measurement),
+                     gate_text(goal, results, measurement), where])
+    return table(["goal", "measured", "status", "gate", "measured from"], rows)
