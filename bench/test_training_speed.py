@@ -1,12 +1,20 @@
 """The suite's own machinery must cost little: its training path against a bare Keras ``fit`` of the same
-model, side by side in one run (medians)."""
+model, side by side in one run.
+
+On the 2-core VMs this runs on, TensorFlow's training speed is bimodal: in some ``fit`` calls one core sits
+idle about a third of the time (/proc/stat), and the call takes 1.35-1.65x as long. The slow mode comes in
+episodes of a few consecutive calls, whichever trainer runs, in a fresh process too, with oneDNN off and with
+one inter-op thread. The two trainers' medians over a handful of long rounds could therefore fall in different
+modes (0.56x and 0.61x were seen). Each round times the two trainers back to back, so both mostly share one
+mode: the gate is the median over rounds of the per-round speed ratio, over many short rounds.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-SPEED_STEPS = 200  # long enough that per-call set-up (iterators, buffers) is not what is compared
+SPEED_STEPS = 100  # long enough that per-call set-up (iterators, buffers) is not what is compared
 BATCH = 32
 MIN_RELATIVE_SPEED = 0.9  # the issue's target: at least 0.9x the bare fit's steps per second
 
@@ -38,7 +46,7 @@ def _prunebench_train(mnist):
 TRAINERS = {"bare-keras-fit": _bare_fit, "prunebench": _prunebench_train}
 
 
-TRAINING_ROUNDS = (3, 5)  # (floor, cap) of interleaved rounds, each round both trainers once
+TRAINING_ROUNDS = (9, 12)  # (floor, cap) of interleaved rounds, each round both trainers once
 
 
 @pytest.mark.benchmark
@@ -55,8 +63,9 @@ def test_suite_training_keeps_up_with_bare_fit(benchmark, mnist, session_state):
         pytest.skip("benchmarks disabled: nothing was timed")
     speed = {name: float(np.median(values)) for name, values in samples.items()}
     session_state.training_speed.update(speed)
-    relative = speed["bare-keras-fit"] / speed["prunebench"]
+    relative = float(np.median(np.asarray(samples["bare-keras-fit"]) / np.asarray(samples["prunebench"])))
+    benchmark.extra_info["relative_speed"] = relative  # recorded on every run, not only when it fails
     assert relative >= MIN_RELATIVE_SPEED, (
-        f"prunebench trains at {relative:.2f}x the steps/s of a bare Keras fit "
-        f"(medians {speed['prunebench']:.3f} s vs {speed['bare-keras-fit']:.3f} s per {SPEED_STEPS} steps, "
-        f"{len(samples['prunebench'])} interleaved rounds)")
+        f"prunebench trains at {relative:.2f}x the steps/s of a bare Keras fit (median of "
+        f"{len(samples['prunebench'])} interleaved rounds' ratios; medians {speed['prunebench']:.3f} s vs "
+        f"{speed['bare-keras-fit']:.3f} s per {SPEED_STEPS} steps)")
