@@ -17,3 +17,18 @@ WORK_DENSE = "dense"  # every weight is multiplied, zero or not: the same work a
 WORK_NONZEROS = "nonzeros"  # the pruned kernels cost per stored nonzero, the rest per dense weight
 WORK_CONVERTER = "converter"  # a converter decides per kernel whether to keep it sparse (LiteRT)
 WORKS = (WORK_DENSE, WORK_NONZEROS, WORK_CONVERTER)
+
+
+def weight_shapes(units: int = FC1_UNITS) -> dict[str, tuple[int, ...]]:
+    """The eight variables' shapes with ``units`` fc1 neurons (the paper's 1024, or fewer once whole
+    neurons were pruned and removed: prune/methods/structured.py)."""
+    return {
+        "w_conv1": (5, 5, 1, 32),
+        "b_conv1": (32,),
+        "w_conv2": (5, 5, 32, 64),
+        "b_conv2": (64,),
+        "w_fc1": (FC1_INPUTS, units),
+        "b_fc1": (units,),
+        "w_fc2": (units, 10),
+        "b_fc2": (10,),
+    }

@@ -528,7 +528,8 @@ def _evaluate_method(results: dict, expectations: dict, method: str) -> list[dic
         if not extra["judged"]:
             extra.update(verdict="inconclusive", basis=f"not judged: {extra['not_judged_because']}")
         derive = partial(derived_time_expectation, subject, method, max(x, default=0.0),
-                         results["profile"].get("variables", DEFAULT_PRUNED), margins_of(results)["time"])
+                         results["profile"].get("variables", DEFAULT_PRUNED), margins_of(results)["time"],
+                         results.get("engines"))
         expected, not_gated_because = expectation_for(expectations, claim_id, ratio_range, subject, machine,
                                                       method, derive)
         if overrides:

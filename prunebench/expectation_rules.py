@@ -33,13 +33,13 @@ from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 
 from prunebench.keys import TimingKey
-from prunebench.model.constants import FC1_INPUTS, WEIGHT_KERNELS, WORK_DENSE, WORK_NONZEROS
+from prunebench.model.constants import FC1_INPUTS, WEIGHT_KERNELS, WORK_DENSE, WORK_NONZEROS, weight_shapes
 
 POOL_AREA = 4  # each conv is followed by a 2x2 max-pool (model/cnn.py): it runs at 4x the positions after it
 
 
 def kernel_macs(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, int]:
-    """Multiply-accumulates per image of each weight kernel (``engines.spec.weight_shapes()``).
+    """Multiply-accumulates per image of each weight kernel (``model.constants.weight_shapes()``).
 
     A fully connected kernel (in, out) costs one MAC a weight. A conv kernel (kh, kw, in, out) costs one per
     weight and output position; with SAME padding a conv keeps its input's positions, and the positions
@@ -91,18 +91,22 @@ def work_expectation(work: str, shrinks: bool, top_ratio: float, predicted: floa
 
 
 def derived_time_expectation(subject: str, method: str, top_ratio: float, variables: Iterable[str],
-                             margin: float) -> tuple[dict, str | None]:
-    """(expected entry, why not gated) of a (c) subject ``time:<timing key>`` from the engine registry.
+                             margin: float, engines: Mapping[str, dict] | None = None) -> tuple[dict, str | None]:
+    """(expected entry, why not gated) of a (c) subject ``time:<timing key>`` from the engine's work.
 
-    Imports the registry, and with it TensorFlow, on first use: only time subjects need it."""
-    from prunebench.model.engines import ENGINES
-    from prunebench.model.engines.spec import weight_shapes
+    The work is read from the results' own engine records (``engines``, written from the registry by the run);
+    results of a suite that did not record it ask this version's registry, which imports TensorFlow."""
     from prunebench.prune.methods import METHODS, removes_neurons
 
     engine = TimingKey.parse(subject.removeprefix("time:")).engine
-    if engine not in ENGINES:
-        return {}, f"engine {engine!r} is not in this version's engine registry (results of an older suite)"
+    work = (engines or {}).get(engine, {}).get("work")
+    if work is None:
+        from prunebench.model.engines import ENGINES
+
+        if engine not in ENGINES:
+            return {}, f"engine {engine!r} is not in this version's engine registry (results of an older suite)"
+        work = ENGINES[engine].work
     if method not in METHODS:
         return {}, f"pruning method {method!r} is not in this version's registry (results of an older suite)"
     predicted = predicted_work_ratio(top_ratio, variables, weight_shapes())
-    return work_expectation(ENGINES[engine].work, removes_neurons(method), top_ratio, predicted, margin, engine)
+    return work_expectation(work, removes_neurons(method), top_ratio, predicted, margin, engine)

@@ -48,7 +48,7 @@ def engine_records() -> dict:
     """What the engine registry says of each engine, so a report never guesses it from a name."""
     from prunebench.model.engines import ENGINES
 
-    return {name: {"sparse": engine.sparse} for name, engine in ENGINES.items()}
+    return {name: {"sparse": engine.sparse, "work": engine.work} for name, engine in ENGINES.items()}
 
 
 def with_claims(results: dict) -> dict:

@@ -7,24 +7,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from prunebench.errors import DataError, UsageError
-from prunebench.model.constants import DEVICES, FC1_INPUTS, FC1_UNITS, WEIGHT_KERNELS
+from prunebench.model.constants import DEVICES, FC1_INPUTS, FC1_UNITS, WEIGHT_KERNELS, weight_shapes
 from prunebench.prune.policy import DEFAULT_PRUNED  # noqa: F401  (the engines' default, re-exported)
-
-
-def weight_shapes(units: int = FC1_UNITS) -> dict[str, tuple[int, ...]]:
-    """The eight variables' shapes with ``units`` fc1 neurons (the paper's 1024, or fewer once whole
-    neurons were pruned and removed: prune/methods/structured.py)."""
-    return {
-        "w_conv1": (5, 5, 1, 32),
-        "b_conv1": (32,),
-        "w_conv2": (5, 5, 32, 64),
-        "b_conv2": (64,),
-        "w_fc1": (FC1_INPUTS, units),
-        "b_fc1": (units,),
-        "w_fc2": (units, 10),
-        "b_fc2": (10,),
-    }
-
 
 WEIGHT_SHAPES = weight_shapes()
 
