@@ -4,9 +4,11 @@ model, side by side in one run.
 On the 2-core VMs this runs on, TensorFlow's training speed is bimodal: in some ``fit`` calls one core sits
 idle about a third of the time (/proc/stat), and the call takes 1.35-1.65x as long. The slow mode comes in
 episodes of a few consecutive calls, whichever trainer runs, in a fresh process too, with oneDNN off and with
-one inter-op thread. The two trainers' medians over a handful of long rounds could therefore fall in different
-modes (0.56x and 0.61x were seen). Each round times the two trainers back to back, so both mostly share one
-mode: the gate is the median over rounds of the per-round speed ratio, over many short rounds.
+one inter-op thread. Medians over a handful of rounds could therefore fall in different modes for the two
+trainers (0.56x, 0.61x and 0.71x were seen), and even the median of per-round ratios over 12 rounds read
+0.90x once. What the machinery adds shows in every call, the fast ones included; so the gate compares each
+trainer's fastest round over many short interleaved rounds, where both have run in the fast mode at least
+once. The medians are recorded beside it.
 """
 
 from __future__ import annotations
@@ -63,9 +65,11 @@ def test_suite_training_keeps_up_with_bare_fit(benchmark, mnist, session_state):
         pytest.skip("benchmarks disabled: nothing was timed")
     speed = {name: float(np.median(values)) for name, values in samples.items()}
     session_state.training_speed.update(speed)
-    relative = float(np.median(np.asarray(samples["bare-keras-fit"]) / np.asarray(samples["prunebench"])))
-    benchmark.extra_info["relative_speed"] = relative  # recorded on every run, not only when it fails
+    fastest = {name: float(np.min(values)) for name, values in samples.items()}
+    relative = fastest["bare-keras-fit"] / fastest["prunebench"]
+    benchmark.extra_info.update(relative_speed=relative, fastest_s=fastest, median_s=speed)  # on every run
     assert relative >= MIN_RELATIVE_SPEED, (
-        f"prunebench trains at {relative:.2f}x the steps/s of a bare Keras fit (median of "
-        f"{len(samples['prunebench'])} interleaved rounds' ratios; medians {speed['prunebench']:.3f} s vs "
-        f"{speed['bare-keras-fit']:.3f} s per {SPEED_STEPS} steps)")
+        f"prunebench trains at {relative:.2f}x the steps/s of a bare Keras fit (fastest of "
+        f"{len(samples['prunebench'])} interleaved rounds: {fastest['prunebench']:.3f} s vs "
+        f"{fastest['bare-keras-fit']:.3f} s per {SPEED_STEPS} steps; medians {speed['prunebench']:.3f} s vs "
+        f"{speed['bare-keras-fit']:.3f} s)")
