@@ -35,6 +35,6 @@ def test_gradual_against_tfmot(ratio, suite, builder, mnist, session_state):
     for name, sparsity in reference["sparsity"].items():  # tfmot rounds its own way; within one weight in 1,000
         assert abs(sparsity - ratio) < 1e-3, (name, sparsity)
     gap = (reference["accuracy"] - ours["accuracy"]["dense"]) * 100
-    if gap > MAX_GAP_POINTS:
-        pytest.xfail(f"gradual {ours['accuracy']['dense']:.2%} is {gap:.2f} points below tfmot's "
-                     f"{reference['accuracy']:.2%} at {ratio:g} (goal: within {MAX_GAP_POINTS})")
+    # Met when set (gaps -0.02 and 0.11 points at 90% and 95%): a gate, so a regression fails instead of xfailing.
+    assert gap <= MAX_GAP_POINTS, (f"gradual {ours['accuracy']['dense']:.2%} is {gap:.2f} points below tfmot's "
+                                   f"{reference['accuracy']:.2%} at {ratio:g} (goal: within {MAX_GAP_POINTS})")
