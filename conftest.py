@@ -1,6 +1,6 @@
 """pytest wiring for the benchmark suite: options, session fixtures, machine info, results at the end.
 
-The logic lives in ``prunebench.suite`` / ``prunebench.measure``; this file only connects it to pytest.
+The logic lives in ``prunebench.suite.config`` / ``prunebench.build.builder``; this file only connects it to pytest.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from bench.session import state_of, suite_config  # noqa: E402
-from prunebench import paths  # noqa: E402
-from prunebench.claims import OUTCOMES  # noqa: E402
 from prunebench.errors import PrunebenchError  # noqa: E402
-from prunebench.options import SUITE_OPTIONS, use_results_dir  # noqa: E402
+from prunebench.results import paths  # noqa: E402
+from prunebench.suite.options import SUITE_OPTIONS, use_results_dir  # noqa: E402
+from prunebench.verdicts.claims import OUTCOMES  # noqa: E402
 
 
 def pytest_addoption(parser):
@@ -69,7 +69,7 @@ def pytest_unconfigure(config):
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
-    from prunebench.suite import machine_record
+    from prunebench.suite.config import machine_record
 
     record = machine_record()
     machine_info.update({"tensorflow": record["tensorflow"], "cpu_model": record["cpu"],
@@ -110,7 +110,7 @@ def _parametrize_engines(metafunc, suite, engine_arg: str) -> None:
     engine and device this machine lacks (``bench.params``)."""
     from bench.params import engine_device_params
     from prunebench.model.engines import ENGINES
-    from prunebench.suite import BLOCK_FC1_RATIOS, FC1_RATIOS
+    from prunebench.suite.config import BLOCK_FC1_RATIOS, FC1_RATIOS
 
     if engine_arg == "network_engine":
         engines, batch_arg, batches = suite.network_engines, "network_batch", suite.network_batches
@@ -141,14 +141,14 @@ def mnist(suite):
 
 @pytest.fixture(scope="session")
 def builder(pytestconfig, suite, mnist):
-    from prunebench.measure import ModelBuilder, PhaseClock
-    from prunebench.store import open_cache
+    from prunebench.build.builder import ModelBuilder, PhaseClock
+    from prunebench.build.shared_cache import open_cache
 
     state = state_of(pytestconfig)
     state.clock = PhaseClock()
     ray_address = pytestconfig.getoption("ray")
     if ray_address:  # --ray: the build phase runs on the cluster first; this session then times from the cache
-        from prunebench.ray_build import build_suite
+        from prunebench.build.ray_cluster import build_suite
 
         build_suite(suite, ray_address, pytestconfig)
     state.builder = ModelBuilder(mnist, suite.settings, open_cache(shared=bool(ray_address)), state.clock,
@@ -195,10 +195,10 @@ def reference_outputs():
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(fixturedef, request):
     """Build progress (model k of n, phase, training step, time left) on pytest's terminal reporter, live on a
-    terminal and one line per phase otherwise (``prunebench.progress``); xdist workers have no terminal."""
+    terminal and one line per phase otherwise (``prunebench.build.progress``); xdist workers have no terminal."""
     result = yield
     if fixturedef.argname == "builder" and not os.environ.get("PYTEST_XDIST_WORKER"):
-        from prunebench.progress import attach_to_pytest
+        from prunebench.build.progress import attach_to_pytest
 
         attach_to_pytest(result, request.getfixturevalue("suite").model_specs(), request.config)
     return result
@@ -215,7 +215,7 @@ def pytest_pyfunc_call(pyfuncitem):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    from prunebench.suite_results import finish_session
+    from prunebench.suite.finish import finish_session
 
     state = state_of(session.config)
     state.written = finish_session(session.config, state)
@@ -239,8 +239,8 @@ def pytest_terminal_summary(terminalreporter, config):
 
 def _claims_and_goals_summary(terminalreporter, results: dict) -> None:
     """The claims by outcome (the undecided ones with their noise), then the goals: met, or their gap."""
-    from prunebench.claims import summary_counts
-    from prunebench.goals import goals_table
+    from prunebench.verdicts.claims import summary_counts
+    from prunebench.verdicts.goals import goals_table
 
     counts = summary_counts(results["claims"])
     terminalreporter.write_sep("-", "prunebench claims")

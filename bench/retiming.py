@@ -30,8 +30,8 @@ def retime(keys: Iterable[str], retimers: dict[str, Callable[[float], None]]) ->
 def final_results(session_state) -> dict:
     """The run's results with its claims judged after the undecided gated time subjects were retimed; the
     retimers are then dropped (they hold every engine built for the network benchmarks)."""
-    from prunebench.claims import undecided_timing_keys
-    from prunebench.suite_results import assemble
+    from prunebench.suite.finish import assemble
+    from prunebench.verdicts.claims import undecided_timing_keys
 
     results = assemble(session_state)
     if retime(undecided_timing_keys(results["claims"]), session_state.retimers):

@@ -28,7 +28,7 @@ class SessionState:
     # rounds of that network benchmark's calls within budget_s seconds, then its timings updated (test_network)
     retimers: dict = field(default_factory=dict)
     results: dict | None = None  # this run's results, claims judged (conftest.py's run_results)
-    # one field per results section of FC1 timings (prunebench.keys.FC1_SECTIONS)
+    # one field per results section of FC1 timings (prunebench.results.keys.FC1_SECTIONS)
     fc1: dict = field(default_factory=dict)  # ratio -> {"timings": {...}, "fc1_bytes": {...}}
     fc1_neurons: dict = field(default_factory=dict)  # ratio -> {"units": k, "timings": {...}}
     fc1_blocks: dict = field(default_factory=dict)  # ratio -> {"nonzero": n, "timings": {...}, "fc1_bytes": {...}}
@@ -51,7 +51,7 @@ def suite_config(config):
     state = state_of(config)
     if state.config is None:
         from prunebench.model.engines import ENGINES
-        from prunebench.suite import SuiteConfig
+        from prunebench.suite.config import SuiteConfig
 
         try:
             state.config = SuiteConfig.from_options(config.getoption, tuple(ENGINES))

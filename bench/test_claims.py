@@ -1,9 +1,9 @@
 """The paper's four claims, judged on everything this run measured (these tests run last).
 
 Each (claim, range, subject, method) verdict is held to its expectation: for (a), (b), (d) the one recorded in
-``prunebench/expectations/<profile>.json``, for (c) the one that follows from the engine's work
-(prunebench/expectation_rules.py) unless the file's ``machines`` overrides it for this machine class. Each
-claim ends as one of ``prunebench.claims.OUTCOMES`` (docs/verdicts.md):
+``prunebench/verdicts/expectations/<profile>.json``, for (c) the one that follows from the engine's work
+(prunebench/verdicts/expected_time.py) unless the file's ``machines`` overrides it for this machine class. Each
+claim ends as one of ``prunebench.verdicts.claims.OUTCOMES`` (docs/verdicts.md):
 
 - passed, or failed: the verdict equals, or differs from, the expected one. A claim the run should have
   judged but did not (absent from the results) fails, naming what is missing.
@@ -27,14 +27,14 @@ import os
 
 import pytest
 
-from prunebench.claims import (
+from prunebench.results.keys import TimingKey
+from prunebench.verdicts.claims import (
     claim_outcome,
     format_claim_failure,
     missing_claim,
     range_of,
     too_noisy,
 )
-from prunebench.keys import TimingKey
 
 
 def benchmarks_off(config) -> str | None:

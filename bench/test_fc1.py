@@ -16,9 +16,9 @@ import pytest
 
 from bench.outputs import FC1_REFERENCE, check_outputs, fc1_reference
 from bench.timing import batch_inputs, time_call
-from prunebench.keys import TimingKey
 from prunebench.prune.masks import apply_mask, magnitude_mask
-from prunebench.spec import ModelSpec
+from prunebench.results.keys import TimingKey
+from prunebench.results.spec import ModelSpec
 
 
 @pytest.fixture(scope="session")

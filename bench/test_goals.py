@@ -1,4 +1,4 @@
-"""Beyond the paper: the storage formats' own promise, and the gates of the project's goals (prunebench/goals.py),
+"""Beyond the paper: the storage formats' own promise, and the gates of the project's goals (prunebench/verdicts/goals.py),
 checked on this run's results (these run last, beside the claims).
 
 An unmet goal is no test here: it is in report.md's goals table with its gap. A met goal's gate is asserted
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from prunebench.goals import GOALS, smallest_lossless
+from prunebench.verdicts.goals import GOALS, smallest_lossless
 
 
 def pytest_generate_tests(metafunc):

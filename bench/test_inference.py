@@ -17,7 +17,7 @@ from bench.timing import (
     time_more_rounds,
     timing_entry,
 )
-from prunebench.keys import TimingKey
+from prunebench.results.keys import TimingKey
 
 # Separately built instances of each unpruned model timed as its reference: one built first, the others
 # after every pruned model. Instances of one model differ by a few percent (memory placement); a single

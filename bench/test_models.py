@@ -7,11 +7,11 @@ import pytest
 
 from prunebench.model.constants import FC1_UNITS
 from prunebench.model.engines.spec import WEIGHT_SHAPES
-from prunebench.paper import MIB, PAPER_RATIOS
 from prunebench.prune.methods import METHODS
 from prunebench.prune.methods.blocks import pruned_weight_count, ranking_block
 from prunebench.prune.policy import DEFAULT_PRUNED
 from prunebench.prune.ratio import prune_count
+from prunebench.verdicts.paper import MIB, PAPER_RATIOS
 
 # The suite's baselines must have learned, not merely run: far above the 10% of chance even in CI's
 # short quick profile (600 steps reach about 97%); the paper profile's 10,000 steps reach about 99%.

@@ -1,5 +1,5 @@
 """TF Model Optimization's ``prune_low_magnitude`` beside our ``gradual`` method at 90% and 95% (issue 11's
-outside reference): same baseline, budget, batches, learning rate and schedule (prunebench.tfmot_reference).
+outside reference): same baseline, budget, batches, learning rate and schedule (prunebench.build.tfmot_reference).
 Runs when the run has the gradual method at those ratios; skipped with the reason where the optional
 ``tfmot`` extra is not installed."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from prunebench.spec import ModelSpec
+from prunebench.results.spec import ModelSpec
 
 REFERENCE_RATIOS = (0.9, 0.95)
 MAX_GAP_POINTS = 0.2  # the goal: gradual within 0.2 accuracy points of tfmot at the same sparsity and budget
@@ -16,8 +16,8 @@ MAX_GAP_POINTS = 0.2  # the goal: gradual within 0.2 accuracy points of tfmot at
 @pytest.mark.slow
 @pytest.mark.parametrize("ratio", REFERENCE_RATIOS, ids=[f"ratio={r:g}" for r in REFERENCE_RATIOS])
 def test_gradual_against_tfmot(ratio, suite, builder, mnist, session_state):
+    from prunebench.build.tfmot_reference import train_gradual, unavailable_reason
     from prunebench.prune.methods import METHODS
-    from prunebench.tfmot_reference import train_gradual, unavailable_reason
 
     if "gradual" not in suite.methods or ratio not in suite.ratios:
         pytest.skip(f"the run has no gradual model at {ratio:g} (--methods gradual, --ratios)")

@@ -9,14 +9,14 @@ from collections.abc import Callable, Hashable, Mapping
 
 import numpy as np
 
-from prunebench.rounds import noise, rounds_needed, run_round
+from prunebench.suite.rounds import noise, rounds_needed, run_round
 
 # FC1 rounds per profile and batch size: many for tiny calls, few where one call takes seconds. One
 # warm-up round first, so tracing, conversion and cache warm-up are never timed.
 FC1_ROUNDS = {"quick": {1: 20, 32: 10, "all": 2}, "paper": {1: 100, 32: 30, "all": 3}}
 FC1_ROUNDS["methods"] = FC1_ROUNDS["paper"]
 # Interleaved network rounds per profile and batch size: (floor, cap). The pilot runs the floor; the
-# rest is chosen from its spread (prunebench.rounds), within the cap and a time budget per benchmark: a
+# rest is chosen from its spread (prunebench.suite.rounds), within the cap and a time budget per benchmark: a
 # round costs 5 ms for one engine and 2 s for another, so a cap in rounds alone either starves the cheap,
 # noisy ones (tflite-sparse at batch 1: IQR/median 25%, undecided at 200 rounds) or overspends on the rest.
 NETWORK_ROUNDS = {"quick": {1: (10, 1000), 32: (8, 200)}, "paper": {1: (15, 2000), 32: (10, 400)}}
@@ -66,7 +66,7 @@ def time_interleaved(benchmark, calls: Mapping[Hashable, Callable[[], object]],
                      pairs: list[tuple[Hashable, Hashable]], rounds: tuple[int, int], margin: float,
                      extra_info: dict, budget_s: float | None = None,
                      check: Callable[[Hashable, object], None] | None = None) -> dict[Hashable, list[float]] | None:
-    """Time every call round-robin (prunebench.rounds) and return each one's per-round seconds.
+    """Time every call round-robin (prunebench.suite.rounds) and return each one's per-round seconds.
 
     After one untimed warm-up call each (its output given to ``check(key, output)``: a wrong engine is not
     timed at all), the pilot runs ``floor`` rounds; the rounds still needed (within the cap and what

@@ -15,9 +15,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from prunebench import atomic
 from prunebench.errors import DataError
 from prunebench.model.cnn import PAPER_NAMES, get_weights, set_weights, variable
+from prunebench.results import atomic
 
 MANIFEST = "manifest.json"
 PREFIX = "model.ckpt"

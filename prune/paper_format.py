@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from prunebench import atomic
 from prunebench.errors import DataError
 from prunebench.model.checkpoint import PREFIX, SPARSE_TF1, load_dense, read_manifest, read_tensors, write_manifest
 from prunebench.model.cnn import PAPER_NAMES
+from prunebench.results import atomic
 
 
 def to_coordinates(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

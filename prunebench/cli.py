@@ -2,7 +2,7 @@
 
 Bad input ends in one line on stderr (argparse's usage block before it for a usage error) and a non-zero
 exit (2 for usage errors), never a traceback. Arguments and paths are checked before TensorFlow is
-imported, and TensorFlow's C++ start-up log is kept off stderr unless asked for (see ``prunebench.quiet``).
+imported, and TensorFlow's C++ start-up log is kept off stderr unless asked for (see ``prunebench.model.tf_import``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ import re
 import sys
 from pathlib import Path
 
-from prunebench import atomic, paths
 from prunebench.errors import DataError, PrunebenchError, UsageError
-from prunebench.options import (
+from prunebench.model.tf_import import import_tensorflow
+from prunebench.prune.policy import DEFAULT_PRUNED
+from prunebench.prune.ratio import parse_ratio
+from prunebench.results import atomic, paths
+from prunebench.suite.options import (
     BATCH_SIZE,
     DATA_DIR,
     DETERMINISTIC,
@@ -30,9 +33,6 @@ from prunebench.options import (
     non_negative_int,
     steps_or_all,
 )
-from prunebench.prune.policy import DEFAULT_PRUNED
-from prunebench.prune.ratio import parse_ratio
-from prunebench.quiet import import_tensorflow
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
@@ -92,13 +92,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, help="output directory (default: beside the JSON)")
 
     compare = commands.add_parser("compare", help="compare results JSON (baselines, then the new run): compression, claims, timings")
-    from prunebench.compare import add_arguments as add_compare_arguments
+    from prunebench.compare.command import add_arguments as add_compare_arguments
 
     add_compare_arguments(compare)
 
     interleave = commands.add_parser("interleave", help="time base and new code in runs made back to back in "
                                                         "pairs, then judge time pair by pair (an A/B)")
-    from prunebench.interleave import add_arguments as add_interleave_arguments
+    from prunebench.compare.interleave import add_arguments as add_interleave_arguments
 
     add_interleave_arguments(interleave)
     return parser
@@ -158,7 +158,7 @@ def _check_checkpoint_dir(directory: Path) -> None:
 
 def _check_earlier_step(train_dir: Path, step: int, needed: str, producer: str) -> None:
     """A step run without the one before it needs that step's output already in TRAIN_DIR (same message as
-    ``prunebench.pipeline``, which checks again)."""
+    ``prunebench.build.pipeline``, which checks again)."""
     directory = train_dir / needed
     if not (directory / "manifest.json").is_file():
         raise DataError(f"step {step} needs {directory}, which is missing or incomplete: run {producer} first")
@@ -178,7 +178,7 @@ def _run_train(args: argparse.Namespace) -> None:
     _check_output(args.train_dir, "--train-dir", directory=True)
     _check_output(args.variables_dir, "--variables-dir", directory=True)
     import_tensorflow()  # only once the inputs are good, and quietly
-    from prunebench.pipeline import Settings, run_steps
+    from prunebench.build.pipeline import Settings, run_steps
 
     settings = Settings(max_steps=args.max_steps, batch_size=args.batch_size,
                         retrain_steps=args.retrain_steps or default_retrain_steps(args.max_steps),
@@ -226,25 +226,25 @@ def _run_eval(args: argparse.Namespace) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> None:
-    from prunebench.results import load_results
+    from prunebench.results.contract import load_results
 
     results_json = args.results_json or (args.results_dir or paths.results_dir()) / "results.json"
     results = load_results(results_json)
     out = args.out or results_json.parent
     _check_output(out, "--out", directory=True)
-    from prunebench.report import write_report  # matplotlib: only once the inputs are good
+    from prunebench.report.document import write_report  # matplotlib: only once the inputs are good
 
     for path in write_report(results, out):
         print(path)
 
 
 def _run_merge(args: argparse.Namespace) -> None:
-    from prunebench.results import load_results, merge_results, save_results
+    from prunebench.results.contract import load_results, merge_results, save_results
 
     _check_output(args.output, "output", directory=False)
     parts = [load_results(path) for path in args.parts]
     import_tensorflow()  # judging the claims imports the suite, which imports TensorFlow
-    from prunebench.suite_results import with_claims
+    from prunebench.suite.finish import with_claims
 
     merged = with_claims(merge_results(parts))
     save_results(merged, args.output)
@@ -265,7 +265,7 @@ def _run_build(args: argparse.Namespace) -> None:
     """Phase 1 of the two-phase recipe: every model of the sweep into the cache, timed as a whole."""
     import time
 
-    from prunebench.suite import SuiteConfig
+    from prunebench.suite.config import SuiteConfig
 
     suite = SuiteConfig.from_options(lambda dest: getattr(args, dest), ())
     specs = suite.model_specs()
@@ -273,7 +273,7 @@ def _run_build(args: argparse.Namespace) -> None:
     _check_output(args.json, "--json", directory=False)
     started = time.perf_counter()
     if address:
-        from prunebench.ray_build import build_on_ray, job_for
+        from prunebench.build.ray_cluster import build_on_ray, job_for
 
         job = job_for(suite, args.cache, threads=max(1, int(args.num_cpus)))
         tasks = build_on_ray(specs, job, address, num_cpus=args.num_cpus, max_retries=args.max_retries,
@@ -298,9 +298,9 @@ def _build_serially(suite, specs, cache_root: str | None) -> list[dict]:
 
     data = load_mnist(resolve_data_dir(suite.data_dir))
     import_tensorflow()
-    from prunebench.measure import ModelBuilder, PhaseClock
-    from prunebench.progress import BuildProgress
-    from prunebench.store import open_cache
+    from prunebench.build.builder import ModelBuilder, PhaseClock
+    from prunebench.build.progress import BuildProgress
+    from prunebench.build.shared_cache import open_cache
 
     cache = open_cache(cache_root, shared=True)
     progress = BuildProgress(specs, suite.settings.max_steps, suite.settings.retrain_steps,
@@ -316,13 +316,13 @@ def _build_serially(suite, specs, cache_root: str | None) -> list[dict]:
 
 
 def _run_compare(args: argparse.Namespace) -> None:
-    from prunebench.compare import run
+    from prunebench.compare.command import run
 
     run(args)  # failing items raise a PrunebenchError (exit 1) after they are printed
 
 
 def _run_interleave(args: argparse.Namespace) -> None:
-    from prunebench.interleave import run
+    from prunebench.compare.interleave import run
 
     run(args)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from prunebench.cli import main
-from prunebench.results import SCHEMA_VERSION
+from prunebench.results.contract import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",

@@ -14,7 +14,7 @@ import yaml
 from test_interleave import writer  # noqa: F401  (a fixture: benchmark commands that write results)
 from test_results import fabricate_results
 
-from prunebench.results import save_results
+from prunebench.results.contract import save_results
 
 WORKFLOW = Path(__file__).parents[1] / ".github" / "workflows" / "bench.yml"
 

@@ -1,4 +1,4 @@
-"""Verdict rules of prunebench.claims on constructed data."""
+"""Verdict rules of prunebench.verdicts.claims on constructed data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from test_results import fabricate_results
 
-from prunebench.claims import (
+from prunebench.errors import DataError
+from prunebench.verdicts.claims import (
     association_verdict,
     claim_subjects,
     evaluate_claims,
@@ -22,8 +23,7 @@ from prunebench.claims import (
     spearman,
     threshold_verdict,
 )
-from prunebench.errors import DataError
-from prunebench.paper import ORIGINAL_SIZE_MIB
+from prunebench.verdicts.paper import ORIGINAL_SIZE_MIB
 
 PAPER_RATIOS = [0.1, 0.3, 0.5, 0.7, 0.8, 0.9]
 PAPER_SIZES_MIB = [66.5, 51.8, 37.1, 22.3, 14.9, 7.6]
@@ -190,14 +190,14 @@ def test_load_expectations_accepts_valid_and_rejects_bad(tmp_path):
 
 
 def test_shipped_expectations_load():
-    from prunebench import paths
+    from prunebench.results import paths
 
     for profile in ("quick", "paper", "methods"):
         assert load_expectations(paths.expectations_file(profile))["claims"]
 
 
 def test_holm_adjustment_controls_the_family_of_subjects():
-    from prunebench.claims import holm_adjusted
+    from prunebench.verdicts.claims import holm_adjusted
 
     adjusted = holm_adjusted({"x": 0.01, "y": 0.04, "z": 0.03, "none": None})
     assert adjusted["x"] == pytest.approx(0.03) and adjusted["z"] == pytest.approx(0.06)
@@ -209,8 +209,8 @@ def test_a_run_off_its_profiles_protocol_is_judged_but_not_gated():
     --retrain-steps 10000 measures another protocol, so its verdicts are reported, not held to them."""
     from test_results import fabricate_results
 
-    from prunebench.claims import PROTOCOL_NOT_GATED, PROTOCOL_SETTINGS, evaluate_claims, protocol_overrides
-    from prunebench.options import PROFILES
+    from prunebench.results.profiles import PROFILES
+    from prunebench.verdicts.claims import PROTOCOL_NOT_GATED, PROTOCOL_SETTINGS, evaluate_claims, protocol_overrides
 
     quick = {name: PROFILES["quick"][name] for name in PROTOCOL_SETTINGS}
     assert protocol_overrides({"name": "quick", **quick, "variables": ["w_fc1", "w_fc2"], "ratios": [0.5]}) == []
@@ -233,8 +233,8 @@ def test_a_run_off_its_profiles_protocol_is_judged_but_not_gated():
 
 def _profile_run(ratios, seeds, name="quick") -> dict:
     """Fabricated results of a run of profile ``name`` (its step settings, so the claims stay gated)."""
-    from prunebench.claims import PROTOCOL_SETTINGS
-    from prunebench.options import PROFILES
+    from prunebench.results.profiles import PROFILES
+    from prunebench.verdicts.claims import PROTOCOL_SETTINGS
 
     results = fabricate_results(ratios=(0.0, *ratios), seeds=seeds)
     results["profile"] = {**results["profile"], "name": name, "ratios": list(ratios),
@@ -246,7 +246,7 @@ def _profile_run(ratios, seeds, name="quick") -> dict:
 def test_a_narrowed_run_leaves_what_it_cannot_judge_not_judged_with_the_counts():
     """--ratios 0.9 --seeds 1: (a) has no trend to judge and (d) no ratio below 50%; (b) and (c) compare
     one ratio with its baseline, so they are judged."""
-    from prunebench.claims import claim_outcome, summary_counts
+    from prunebench.verdicts.claims import claim_outcome, summary_counts
 
     expectations = {"claims": {claim_id: {"verdict": verdict} for claim_id, verdict in
                                [("a:*", "supported"), ("b:*", "supported"), ("d:*", "refuted")]}}
@@ -268,8 +268,8 @@ def test_a_narrowed_run_leaves_what_it_cannot_judge_not_judged_with_the_counts()
 def test_a_full_profile_run_holds_a_claim_not_judged_to_its_expectation():
     """The methods profile has one ratio in the paper's range by design: (a) there is not judged, and its
     expectations file says so ("inconclusive"); anything else would fail, never skip."""
-    from prunebench import paths
-    from prunebench.claims import claim_outcome
+    from prunebench.results import paths
+    from prunebench.verdicts.claims import claim_outcome
 
     results = _profile_run([0.9, 0.95, 0.98, 0.99], (0,), name="methods")
     del results["profile"]["eval_images"]  # the fabricated 2,000 images are not the profile's 10,000: unstated
@@ -305,7 +305,7 @@ def _time_claim(expected: str, effects: list[float], verdict: str = "inconclusiv
 
 
 def test_an_undecided_time_subject_fails_only_when_it_leans_against_its_expectation():
-    from prunebench.claims import claim_outcome, wrong_side
+    from prunebench.verdicts.claims import claim_outcome, wrong_side
 
     assert claim_outcome(_time_claim("supported", [1.02, 1.05])) == "undecided"
     assert wrong_side(_time_claim("supported", [1.02, 1.15])) and claim_outcome(_time_claim("supported", [1.15])) == "failed"
@@ -319,7 +319,13 @@ def test_an_undecided_time_subject_fails_only_when_it_leans_against_its_expectat
 
 
 def test_summary_counts_every_outcome_and_fails_a_run_with_most_time_subjects_undecided():
-    from prunebench.claims import MAX_UNDECIDED_SHARE, OUTCOMES, summary_counts, too_noisy, undecided_timing_keys
+    from prunebench.verdicts.claims import (
+        MAX_UNDECIDED_SHARE,
+        OUTCOMES,
+        summary_counts,
+        too_noisy,
+        undecided_timing_keys,
+    )
 
     size = {"id": "a", "range": "paper", "subject": "size:csr", "method": "oneshot", "gated": True, "judged": True,
             "narrowed": False, "expected": "supported", "verdict": "supported"}
@@ -340,7 +346,7 @@ def test_summary_counts_every_outcome_and_fails_a_run_with_most_time_subjects_un
 
 
 def test_a_missing_claim_fails_naming_it_unless_its_benchmark_was_deselected():
-    from prunebench.claims import missing_claim
+    from prunebench.verdicts.claims import missing_claim
 
     outcome, text = missing_claim(("a", "paper", "size:step_3", "oneshot"), set())
     assert outcome == "fail" and "claim (a)" in text and "size:step_3" in text and "oneshot" in text

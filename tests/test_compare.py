@@ -13,8 +13,8 @@ import pytest
 from test_results import fabricate_results
 
 from prunebench.cli import main
-from prunebench.compare_baselines import class_slug
-from prunebench.compare_stats import (
+from prunebench.compare.baselines import class_slug
+from prunebench.compare.stats import (
     accuracy_images,
     between_run_test,
     crossover,

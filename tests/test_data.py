@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from prunebench import atomic
 from prunebench.errors import DataError, UsageError
 from prunebench.model import data
 from prunebench.model.data import Mnist, find_idx_file, load_mnist, read_idx, resolve_data_dir, to_inputs
+from prunebench.results import atomic
 
 STEMS = (data.TRAIN_IMAGES, data.TRAIN_LABELS, data.TEST_IMAGES, data.TEST_LABELS)
 

@@ -7,9 +7,15 @@ import math
 import numpy as np
 import pytest
 
-from prunebench.equivalence import Interval, accuracy_difference, equivalence_verdict, margin_reached, time_ratio
-from prunebench.keys import TimingKey
-from prunebench.rounds import noise, round_order, rounds_needed, run_round
+from prunebench.results.keys import TimingKey
+from prunebench.suite.rounds import noise, round_order, rounds_needed, run_round
+from prunebench.verdicts.equivalence import (
+    Interval,
+    accuracy_difference,
+    equivalence_verdict,
+    margin_reached,
+    time_ratio,
+)
 
 
 def _correct(rng, n, accuracy):

@@ -1,4 +1,4 @@
-"""Goals (prunebench/goals.py): each measure gives the committed runs' noted values, and every gate can fail."""
+"""Goals (prunebench/verdicts/goals.py): each measure gives the committed runs' noted values, and every gate can fail."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from prunebench.goals import GOALS, goals_table
-from prunebench.paper import MIB
-from prunebench.results import load_results
+from prunebench.results.contract import load_results
+from prunebench.verdicts.goals import GOALS, goals_table
+from prunebench.verdicts.paper import MIB
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAPER = "paper-run-2026-11-28"

@@ -80,7 +80,7 @@ def fresh_venv(directory: Path) -> tuple[Path, Path]:
 def report_input(scratch: Path) -> Path:
     """docs/paper-run/results.json if this code still reads it, else a minimal valid results file written
     by the project's own ``save_results`` (fabricated like tests/test_results.py does, claims judged)."""
-    from prunebench.results import load_results, save_results
+    from prunebench.results.contract import load_results, save_results
 
     try:
         load_results(PAPER_RESULTS)
@@ -88,7 +88,7 @@ def report_input(scratch: Path) -> Path:
     except DataError:
         from test_results import fabricate_results
 
-        from prunebench.claims import evaluate_claims
+        from prunebench.verdicts.claims import evaluate_claims
 
         results = fabricate_results()
         results["claims"] = evaluate_claims(results, {})
@@ -118,10 +118,10 @@ def test_the_wheel_installs_one_namespace_with_its_expectations(installed):
     top_level = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert top_level == {"prunebench"}
     for profile in ("paper", "quick"):
-        assert f"prunebench/expectations/{profile}.json" in names
+        assert f"prunebench/verdicts/expectations/{profile}.json" in names
         json.loads((site / "prunebench" / "expectations" / f"{profile}.json").read_text())
 
-    probe = ("import json, prunebench, prunebench.paths as p, prunebench.prune.masks as m; "
+    probe = ("import json, prunebench, prunebench.results.paths as p, prunebench.prune.masks as m; "
              "print(json.dumps([prunebench.__file__, m.__file__, str(p.expectations_file('paper')), str(p.results_dir())]))")
     cwd = installed["scratch"] / "probe"
     cwd.mkdir()

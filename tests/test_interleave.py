@@ -16,7 +16,7 @@ from test_compare import _with_claims, _with_samples
 from test_results import fabricate_results
 
 from prunebench.cli import main
-from prunebench.interleave import run_order
+from prunebench.compare.interleave import run_order
 
 WRITER = """
 import json, os, random, sys

@@ -6,10 +6,10 @@ import json
 
 from test_results import fabricate_results
 
-from prunebench.claims import PROTOCOL_SETTINGS
 from prunebench.cli import main
-from prunebench.options import PROFILES
-from prunebench.results import load_results, save_results
+from prunebench.results.contract import load_results, save_results
+from prunebench.results.profiles import PROFILES
+from prunebench.verdicts.claims import PROTOCOL_SETTINGS
 
 
 def test_merge_joins_disjoint_seeds_and_recomputes_claims(tmp_path, capsys):

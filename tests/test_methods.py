@@ -12,7 +12,7 @@ from prunebench.prune.methods.gradual import Gradual, polynomial_sparsity, shoul
 from prunebench.prune.methods.iterative import Iterative, ratio_ladder
 from prunebench.prune.methods.structured import neuron_keep, neuron_norms, removed_neurons, shrink
 from prunebench.prune.ratio import prune_count
-from prunebench.spec import ModelSpec
+from prunebench.results.spec import ModelSpec
 
 # Computed by tensorflow-model-optimization 0.8.1's own PolynomialDecay (pruning_schedule.py, float32):
 # (initial, final, begin_step, end_step, power, frequency) -> [(step, should prune, sparsity)].
@@ -161,15 +161,16 @@ def _two_methods():
 
 
 def test_model_ids_stay_for_oneshot_and_name_any_other_method():
-    from prunebench.spec import ModelSpec
+    from prunebench.results.spec import ModelSpec
 
     assert ModelSpec(0.9, 0).id == "ratio=0.9-seed=0" == ModelSpec(0.9, 0, "oneshot").id
     assert ModelSpec(0.9, 0, "gradual").id == "ratio=0.9-seed=0-method=gradual"
 
 
 def test_suite_config_runs_every_method_at_every_ratio_and_seed():
-    from prunebench.options import PROFILES, SUITE_OPTIONS
-    from prunebench.suite import SuiteConfig
+    from prunebench.results.profiles import PROFILES
+    from prunebench.suite.config import SuiteConfig
+    from prunebench.suite.options import SUITE_OPTIONS
 
     def config(**given):
         defaults = {option.dest: option.default for option in SUITE_OPTIONS}
@@ -191,7 +192,7 @@ def test_suite_config_runs_every_method_at_every_ratio_and_seed():
 def test_claims_are_judged_per_method_and_oneshot_alone_is_unchanged():
     from test_results import fabricate_results
 
-    from prunebench.claims import evaluate_claims
+    from prunebench.verdicts.claims import evaluate_claims
 
     expectations = {"claims": {"b:*": {"verdict": "supported", "reason": "any"},
                                "b/gradual:*": {"verdict": "refuted", "reason": "gradual's own"}}}
@@ -210,7 +211,7 @@ def test_claims_are_judged_per_method_and_oneshot_alone_is_unchanged():
 
 
 def test_merge_keeps_each_methods_models_apart():
-    from prunebench.results import merge_results
+    from prunebench.results.contract import merge_results
 
     results = _two_methods()
     merged = merge_results([results])
@@ -220,8 +221,8 @@ def test_merge_keeps_each_methods_models_apart():
 def test_report_draws_the_frontier_per_method(tmp_path):
     from test_results import fabricate_results
 
-    from prunebench.claims import evaluate_claims
-    from prunebench.report import FIGURES, METHODS_FIGURE, write_report
+    from prunebench.report.document import FIGURES, METHODS_FIGURE, write_report
+    from prunebench.verdicts.claims import evaluate_claims
 
     results = _two_methods()
     results["claims"] = evaluate_claims(results, {})
@@ -308,7 +309,7 @@ def test_shrink_gives_the_same_logits_from_a_narrower_layer():
 def test_every_profile_says_how_many_rounds_to_time():
     """The methods profile once had FC1 rounds but no network rounds: its timing phase would have failed."""
     from bench.timing import FC1_ROUNDS, NETWORK_BUDGET_S, NETWORK_ROUNDS
-    from prunebench.options import PROFILES
+    from prunebench.results.profiles import PROFILES
 
     for name, profile in PROFILES.items():
         assert set(profile["batches"]) <= set(FC1_ROUNDS[name]), name
@@ -318,7 +319,7 @@ def test_every_profile_says_how_many_rounds_to_time():
 def test_the_tfmot_reference_says_why_it_cannot_run(monkeypatch):
     import importlib.util
 
-    from prunebench import tfmot_reference
+    from prunebench.build import tfmot_reference
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "tf_keras" else real(name))

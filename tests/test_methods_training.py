@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from prunebench.build.pipeline import prune_with_method, train_baseline
 from prunebench.model.checkpoint import load_dense
-from prunebench.pipeline import prune_with_method, train_baseline
 from prunebench.prune.methods import METHODS
 from prunebench.prune.methods.blocks import pruned_weight_count, ranking_block
 from prunebench.prune.methods.structured import removed_neurons
 from prunebench.prune.ratio import prune_count
-from prunebench.spec import Settings
+from prunebench.results.spec import Settings
 
 STEPS, RETRAIN, RATIO = 60, 30, 0.9
 NAMES = ("w_fc1", "w_fc2")

@@ -10,12 +10,12 @@ import pytest
 from prunebench.cli import main
 from prunebench.model.checkpoint import directory_bytes, load_dense
 from prunebench.model.cnn import PAPER_NAMES, PARAMETER_COUNT, build_cnn, get_weights
-from prunebench.paper import MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS
 from prunebench.prune.api import prune_weights
 from prunebench.prune.formats import FORMATS
 from prunebench.prune.masks import apply_mask, magnitude_mask
 from prunebench.prune.paper_format import load_sparse, save_sparse
 from prunebench.prune.ratio import prune_count
+from prunebench.verdicts.paper import MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS
 
 STEPS, RETRAIN, RATIO = 60, 30, 0.9
 

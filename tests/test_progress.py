@@ -6,8 +6,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from prunebench.progress import BuildProgress, TerminalSink, attach_to_pytest, format_duration
-from prunebench.spec import ModelSpec, Settings
+from prunebench.build.progress import BuildProgress, TerminalSink, attach_to_pytest, format_duration
+from prunebench.results.spec import ModelSpec, Settings
 
 PLAN = [ModelSpec(0.0, 0), ModelSpec(0.5, 0), ModelSpec(0.9, 0)]
 MAX_STEPS, RETRAIN = 100, 20

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from prunebench.progress import TaskProgress
+from prunebench.build.progress import TaskProgress
 
 TINY = ["--profile", "quick", "--max-steps", "30", "--retrain-steps", "10", "--ratios", "0.5,0.9", "--seeds", "1"]
 TIMEOUT = 240
@@ -61,7 +61,7 @@ def test_build_command_builds_serially_into_a_shared_directory_without_ray(tmp_p
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "2 models (2 built, 0 reused)" in done.stdout and "serially" in done.stdout
-    from prunebench.store import SharedCache
+    from prunebench.build.shared_cache import SharedCache
 
     cache = SharedCache(tmp_path / "c")
     assert sorted(e["event"] for events in cache.events().values() for e in events) == ["published"] * 2

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from test_results import fabricate_results
 
-from prunebench.claims import evaluate_claims
-from prunebench.paper import FC_TOTALS, PAPER_RATIOS, TOTAL_PARAMS, paper_zero_count
-from prunebench.report import FIGURES, NO_TIMINGS, crossover, parse_timing_key, write_report
+from prunebench.report.document import FIGURES, NO_TIMINGS, crossover, parse_timing_key, write_report
+from prunebench.verdicts.claims import evaluate_claims
+from prunebench.verdicts.paper import FC_TOTALS, PAPER_RATIOS, TOTAL_PARAMS, paper_zero_count
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -59,7 +59,7 @@ def test_markdown_has_conclusions_formats_engines_and_bandwidth(full_report):
 
 
 def test_goals_section_follows_the_conclusions_with_a_row_per_goal(full_report):
-    from prunebench.goals import GOALS
+    from prunebench.verdicts.goals import GOALS
 
     out_dir, _ = full_report
     text = (out_dir / "report.md").read_text()
@@ -127,7 +127,7 @@ def test_paper_total_params_match_the_architecture():
 
 
 def test_best_lossless_size_skips_lossy_and_unknown_formats():
-    from prunebench.report import best_lossless_size
+    from prunebench.report.document import best_lossless_size
 
     def model(bitmask_mib: float) -> dict:
         return {"formats": {"dense-float32": {"model_bytes": 12 * 2**20}, "bitmask": {"model_bytes": int(bitmask_mib * 2**20)},
@@ -138,7 +138,7 @@ def test_best_lossless_size_skips_lossy_and_unknown_formats():
 
 
 def test_blocks_section_sets_block_times_beside_dense_and_unstructured():
-    from prunebench.report import blocks_fc1_section
+    from prunebench.report.document import blocks_fc1_section
 
     def timings(scope: str, **medians) -> dict:
         return {f"{engine.replace('_', '-')}/cpu/{scope}/batch=1": {"median_s": median, "rounds": 5}
@@ -153,7 +153,7 @@ def test_blocks_section_sets_block_times_beside_dense_and_unstructured():
 
 
 def test_fastest_network_takes_the_engine_with_the_smallest_median_over_models():
-    from prunebench.report import fastest_network
+    from prunebench.report.document import fastest_network
 
     def model(dense: float, sparse: float) -> dict:
         return {"timings": {"tf-dense/cpu/network/batch=1": {"median_s": dense},

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from prunebench.errors import DataError
-from prunebench.paper import FC_TOTALS, MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS
-from prunebench.results import SCHEMA_VERSION, encode_correct, load_results, merge_results, save_results
+from prunebench.results.contract import SCHEMA_VERSION, encode_correct, load_results, merge_results, save_results
+from prunebench.verdicts.paper import FC_TOTALS, MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS
 
 ENGINES = ("tf-dense", "tf-sparse", "numpy-csr")
 EVAL_IMAGES = 2_000

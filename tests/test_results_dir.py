@@ -1,4 +1,4 @@
-"""``--results-dir``: one option (prunebench.options.RESULTS_DIR) for the suite and for ``prunebench report``."""
+"""``--results-dir``: one option (prunebench.suite.options.RESULTS_DIR) for the suite and for ``prunebench report``."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 import os
 from pathlib import Path
 
-from prunebench import paths
 from prunebench.cli import main
-from prunebench.options import RESULTS_DIR, SUITE_OPTIONS, use_results_dir
-from prunebench.results import SCHEMA_VERSION
+from prunebench.results import paths
+from prunebench.results.contract import SCHEMA_VERSION
+from prunebench.suite.options import RESULTS_DIR, SUITE_OPTIONS, use_results_dir
 
 
 def minimal_results() -> dict:

@@ -1,6 +1,6 @@
 """Nothing lost, nothing half-written; concurrent runs build once; same seed, same model.
 
-- ``prunebench.atomic`` on its own: a failing block leaves the old file/directory and no temporary.
+- ``prunebench.results.atomic`` on its own: a failing block leaves the old file/directory and no temporary.
 - A real caching run SIGKILLed in the middle of a build leaves only complete artifacts under final
   names; the next run removes the leftovers and rebuilds only what is missing.
 - Processes started together on one cache build each entry exactly once and read it only complete.
@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from prunebench import atomic
-from prunebench.paths import project_root
+from prunebench.results import atomic
+from prunebench.results.paths import project_root
 
 PRUNED = ("w_fc1", "w_fc2")
 TIMEOUT = 300  # seconds any subprocess may take on a loaded 2-core machine
@@ -65,7 +65,7 @@ def _tree_digest(directory: Path) -> str:
 
 def _assert_final_names_complete(root: Path) -> int:
     """Every artifact under a final name (no ``.tmp-`` on its path) loads whole; returns how many."""
-    from prunebench.cache import KEY_FILE
+    from prunebench.build.cache import KEY_FILE
     from prunebench.model.checkpoint import load_dense
     from prunebench.prune.paper_format import load_sparse
 
@@ -161,10 +161,10 @@ BUILD_SCRIPT = """
     from pathlib import Path
     from prunebench.model.data import load_mnist
     from prunebench.prune.formats import size_table
-    from prunebench import measure
-    from prunebench.cache import ModelCache
-    from prunebench.measure import ModelBuilder, ModelSpec, PhaseClock
-    from prunebench.pipeline import Settings
+    from prunebench.build import builder as measure
+    from prunebench.build.cache import ModelCache
+    from prunebench.build.builder import ModelBuilder, ModelSpec, PhaseClock
+    from prunebench.build.pipeline import Settings
 
     # the real builder, with the slow extras of its measurements (every format, float16) cut short
     measure.size_table = lambda weights, pruned: size_table(weights, pruned, ["bitmask"])
@@ -212,7 +212,7 @@ def _kill_during_pruned_build(process: subprocess.Popen, root: Path) -> str:
 
 
 def test_sigkilled_build_leaves_only_complete_artifacts_and_rerun_rebuilds_the_rest(tmp_path, mnist_dir):
-    from prunebench.cache import KEY_FILE
+    from prunebench.build.cache import KEY_FILE
 
     root = tmp_path / "cache"
     args = (root, mnist_dir, 40, 20, KILL_RATIO)
@@ -280,7 +280,7 @@ def test_sigkilled_train_command_leaves_loadable_steps_and_reruns_from_them(tmp_
 CACHE_SCRIPT = """
     import hashlib, json, os, sys, time
     from pathlib import Path
-    from prunebench.cache import ModelCache
+    from prunebench.build.cache import ModelCache
 
     root, log, go = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
     payload = bytes(range(256)) * 4096  # 1 MiB, written in slow pieces
@@ -347,8 +347,8 @@ DETERMINISM_FORMATS = ["coo-int64", "csr-int32", "bitmask", "csr-rel-uint8"]  # 
 
 def _train_twice_summary(data, root: Path, deterministic: bool) -> dict:
     """Masks, nonzero counts, sizes and weight hashes of the step_2_2 model trained from scratch."""
+    from prunebench.build.pipeline import Settings, prune_and_retrain, train_baseline
     from prunebench.model.checkpoint import load_dense
-    from prunebench.pipeline import Settings, prune_and_retrain, train_baseline
     from prunebench.prune.formats import size_table
 
     settings = Settings(max_steps=20, batch_size=32, retrain_steps=5, seed=3, variables=PRUNED,

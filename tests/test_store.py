@@ -1,4 +1,4 @@
-"""The shared cache (prunebench.store) without Ray or TensorFlow: exactly-once across processes, stale claims
+"""The shared cache (prunebench.build.shared_cache) without Ray or TensorFlow: exactly-once across processes, stale claims
 of SIGKILLed builders taken over, only complete entries visible, read-through from a store (file:// URLs)."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from prunebench import atomic
-from prunebench.cache import KEY_FILE, ModelCache
-from prunebench.paths import project_root
-from prunebench.store import BUILD_RECORD, MARKER, SharedCache, is_stale, owner_record
+from prunebench.build.cache import KEY_FILE, ModelCache
+from prunebench.build.shared_cache import BUILD_RECORD, MARKER, SharedCache, is_stale, owner_record
+from prunebench.results import atomic
+from prunebench.results.paths import project_root
 
 pytest.importorskip("fsspec", reason="fsspec is in the ray extra: pip install -e '.[ray]'")
 
@@ -27,7 +27,7 @@ FIELDS = {"kind": "test", "n": 1}
 WORKER = textwrap.dedent("""
     import json, os, sys, time
     from pathlib import Path
-    from prunebench.store import SharedCache
+    from prunebench.build.shared_cache import SharedCache
     root, mirror, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
     cache = SharedCache(root, mirror=mirror)
     def build(tmp):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from scipy.stats import spearmanr
 
-from prunebench.spec import ModelSpec
-from prunebench.suite import decorrelated_order
+from prunebench.results.spec import ModelSpec
+from prunebench.suite.config import decorrelated_order
 
 
 def test_run_order_is_uncorrelated_with_the_ratio_and_deterministic():

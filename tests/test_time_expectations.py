@@ -1,4 +1,4 @@
-"""Claim (c)'s expectation derived from the engine registry (prunebench.expectation_rules): it holds on any
+"""Claim (c)'s expectation derived from the engine registry (prunebench.verdicts.expected_time): it holds on any
 machine class, follows the engine's work, and can fail."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from test_results import fabricate_results
 
-from prunebench import paths
-from prunebench.claims import claim_outcome, evaluate_claims, load_expectations
-from prunebench.expectation_rules import kernel_macs, predicted_work_ratio, work_expectation
 from prunebench.model.constants import WORK_CONVERTER, WORK_DENSE, WORK_NONZEROS
+from prunebench.results import paths
+from prunebench.verdicts.claims import claim_outcome, evaluate_claims, load_expectations
+from prunebench.verdicts.expected_time import kernel_macs, predicted_work_ratio, work_expectation
 
 RENAMED = "Intel Xeon Platinum 8375C"
 PAPER_SPARSE = ("tf-dense", "tf-sparse")
@@ -175,8 +175,8 @@ def test_results_that_record_each_engines_work_are_judged_without_tensorflow():
     script = """
 import json, sys
 from pathlib import Path
-from prunebench import paths
-from prunebench.claims import evaluate_claims, load_expectations
+from prunebench.results import paths
+from prunebench.verdicts.claims import evaluate_claims, load_expectations
 results = json.loads(Path(sys.argv[1]).read_text())
 for name, record in results["engines"].items():
     record["work"] = "dense" if name.endswith("dense") else "converter" if name == "tflite-sparse" else "nonzeros"

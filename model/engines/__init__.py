@@ -10,7 +10,7 @@ from prunebench.model.engines.hygiene import bound_spinning
 
 bound_spinning()
 
-from prunebench.quiet import import_tensorflow  # noqa: E402
+from prunebench.model.tf_import import import_tensorflow  # noqa: E402
 
 import_tensorflow()  # the first import of TensorFlow, here, without its C++ start-up log on stderr
 

@@ -23,7 +23,7 @@ from prunebench.model.data import Mnist
 from prunebench.model.train import TrainStats, compile_for_training, seed_everything, train
 from prunebench.prune.masks import MaskReport, mask_report
 from prunebench.prune.methods.base import PruneEvent, PruningMethod, check_plan, nested_masks
-from prunebench.spec import Settings
+from prunebench.results.spec import Settings
 
 
 class MaskedZeros(keras.constraints.Constraint):

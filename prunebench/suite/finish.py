@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from prunebench import paths
-from prunebench.claims import evaluate_claims, load_expectations, machine_noise
-from prunebench.keys import FC1_SECTIONS
-from prunebench.report import write_report
-from prunebench.results import SCHEMA_VERSION, load_results, merge_results, save_results
-from prunebench.suite import machine_record, now_iso
+from prunebench.report.document import write_report
+from prunebench.results import paths
+from prunebench.results.contract import SCHEMA_VERSION, load_results, merge_results, save_results
+from prunebench.results.keys import FC1_SECTIONS
+from prunebench.suite.config import machine_record, now_iso
+from prunebench.verdicts.claims import evaluate_claims, load_expectations, machine_noise
 
 
 def assemble(state) -> dict:

@@ -17,6 +17,7 @@ from prunebench.errors import UsageError
 from prunebench.prune.methods import DEFAULT_METHOD, METHODS, parse_methods
 from prunebench.prune.policy import parse_variable_names
 from prunebench.prune.ratio import parse_ratio
+from prunebench.verdicts.margins import DEFAULT_ACCURACY_MARGIN, DEFAULT_TIME_MARGIN
 
 
 def _argparse_type(parse: Callable[[str], Any], name: str) -> Callable[[str], Any]:
@@ -132,8 +133,6 @@ def margin(text: str) -> float:
 
 
 # Equivalence margins of the absence claims (b) and (c); why these defaults: docs/verdicts.md.
-DEFAULT_ACCURACY_MARGIN = 0.01
-DEFAULT_TIME_MARGIN = 0.10
 ACCURACY_MARGIN = Option(("--accuracy-margin",), "accuracy_margin", margin, DEFAULT_ACCURACY_MARGIN,
                          "claim (b): largest accuracy change from the baseline that counts as none, as a "
                          f"fraction (default {DEFAULT_ACCURACY_MARGIN}, i.e. 1 percentage point)")
@@ -146,26 +145,6 @@ RAY = Option(("--ray",), "ray", None, None,
              "task per model into the shared cache ($PRUNEBENCH_CACHE: a directory every node mounts or an "
              "fsspec URL), then time serially here from it (needs the ray extra)", {"metavar": "ADDRESS"})
 
-# The paper's protocol and a profile small enough for CI; options above override single fields.
-PROFILES = {
-    "paper": {"max_steps": 10_000, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1, "eval_images": 10_000,
-              "batches": (1, 32, "all"),
-              # the paper's eval commands time batches of 32; whole-test-set network rounds of the sparse
-              # engines take up to a minute each, too many for interleaved rounds within the time budget
-              "network_batches": (1, 32),
-              "ratios": (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)},
-    # quick: TF's SparseTensor matmul needs about a minute for the whole test set at 10% on 2 cores, so
-    # CI measures accuracy on the first 2,000 test images and times batches of 1 and 32 only.
-    "quick": {"max_steps": 600, "batch_size": 32, "retrain_steps": 150, "seeds": 2, "eval_images": 2_000,
-              "batches": (1, 32), "network_batches": (1, 32),
-              "ratios": (0.1, 0.3, 0.5, 0.7, 0.8, 0.9)},
-    # methods: every registered method with the paper's step budgets (10,000 baseline, 2,000 after it for every
-    # method) at the high ratios where one-shot is weak; the whole test set, networks timed at batch 1 and 32
-    # on the paper's two networks only.
-    "methods": {"max_steps": 10_000, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1, "eval_images": 10_000,
-                "batches": (1, 32), "network_batches": (1, 32),
-                "ratios": (0.9, 0.95, 0.98, 0.99), "methods": tuple(METHODS)},
-}
 SUITE_OPTIONS = (PROFILE, ACCURACY_MARGIN, TIME_MARGIN, DATA_DIR, MAX_STEPS, BATCH_SIZE, RETRAIN_STEPS, VARIABLES, RATIOS, SEEDS, FIRST_SEED, ENGINES,
                  DETERMINISTIC, RESULTS_DIR, METHODS_OPTION, RAY)
 

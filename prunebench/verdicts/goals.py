@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from prunebench.claims import method_of
-from prunebench.keys import FC1_SECTIONS
-from prunebench.options import PROFILES
-from prunebench.paper import MIB
 from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.prune.policy import DEFAULT_PRUNED
-from prunebench.report import MISSING, dig, engine_sparsity, fc1_times, median_of, percent, ratio_key, table
+from prunebench.report.document import MISSING, dig, engine_sparsity, fc1_times, median_of, percent, ratio_key, table
+from prunebench.results.keys import FC1_SECTIONS
+from prunebench.results.profiles import PROFILES
+from prunebench.verdicts.claims import method_of
+from prunebench.verdicts.paper import MIB
 
 DEVICE = "cpu"  # the goals are CPU targets: FC1 timings on a GPU are not judged here
 WHOLE_TEST_SET = PROFILES["paper"]["eval_images"]  # accuracy goals are judged on all 10,000 test images

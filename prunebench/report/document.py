@@ -1,7 +1,7 @@
 """Markdown report and figures from a results dict alone (never from models or caches).
 
 Reading only the results dict means a report can be rebuilt from a results.json kept from any run, and
-that every number in it was measured in that run. The paper's published values (prunebench.paper) are
+that every number in it was measured in that run. The paper's published values (prunebench.verdicts.paper) are
 shown beside ours; where the paper's text gives none (accuracy and time are in table images), the report
 says so instead of filling a number in.
 """
@@ -18,8 +18,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 
-from prunebench import atomic  # noqa: E402
-from prunebench.claims import (  # noqa: E402
+from prunebench.results import atomic  # noqa: E402
+from prunebench.results.keys import TimingKey  # noqa: E402
+from prunebench.verdicts.claims import (  # noqa: E402
     PROTOCOL_NOT_GATED,
     RANGE_TITLES,
     RANGES,
@@ -29,8 +30,7 @@ from prunebench.claims import (  # noqa: E402
     methods_in,
     onset,
 )
-from prunebench.keys import TimingKey  # noqa: E402
-from prunebench.paper import CLAIM_SHORT, FC_TOTALS, MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS, paper_row  # noqa: E402
+from prunebench.verdicts.paper import CLAIM_SHORT, FC_TOTALS, MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS, paper_row  # noqa: E402
 
 # The paper's two networks at its evaluation batch size: its dense and its sparse prediction time.
 PAPER_TIME_KEYS = tuple(str(TimingKey(engine, "cpu", "network", 32)) for engine in ("tf-dense", "tf-sparse"))
@@ -220,8 +220,8 @@ def with_current_claims(results: dict) -> dict:
     own data, against the expectations of their profile."""
     if results.get("schema_version", 1) >= 2:
         return results
-    from prunebench import paths
-    from prunebench.claims import evaluate_claims, load_expectations
+    from prunebench.results import paths
+    from prunebench.verdicts.claims import evaluate_claims, load_expectations
 
     expectations = load_expectations(paths.expectations_file(results["profile"]["name"]))
     return {**results, "claims": evaluate_claims(results, expectations)}
@@ -331,9 +331,9 @@ def conclusions_section(results: dict) -> str:
 
 def goals_section(results: dict) -> str:
     """The project's own targets beyond the paper, each met or with its gap, measured from these results."""
-    from prunebench.goals import goals_table  # goals reads the results through this module's helpers
+    from prunebench.verdicts.goals import goals_table  # goals reads the results through this module's helpers
 
-    return ("## Goals beyond the paper\n\nTargets this project set (prunebench/goals.py), measured from these "
+    return ("## Goals beyond the paper\n\nTargets this project set (prunebench/verdicts/goals.py), measured from these "
             "results over every method and seed; FC1 is timed in every profile. A goal the committed runs meet is "
             "gated at its measured level less a margin for noise (bench/test_goals.py), on runs that measure it "
             "under the same conditions.\n\n" + goals_table(results))

@@ -13,8 +13,8 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-from prunebench import atomic
 from prunebench.errors import DataError, UsageError
+from prunebench.results import atomic
 
 ENV = "PRUNEBENCH_BASELINES"
 _NUMBERED = re.compile(r"^(\d{4,})_(.+)\.json$")

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from prunebench import atomic
 from prunebench.errors import DataError
+from prunebench.results import atomic
 
 SCHEMA_VERSION = 2
 # Schema 1 (before per-image correctness and raw timing rounds) is still read: its sizes, counts and
-# correlations are judged as before; the verdicts that need what it lacks say so (prunebench.claims).
+# correlations are judged as before; the verdicts that need what it lacks say so (prunebench.verdicts.claims).
 READABLE_SCHEMAS = (1, 2)
 KIND = "prunebench-results"
 

@@ -13,7 +13,7 @@ timing key of scope ``network``.
     and rho < 0; refuted iff p < alpha and rho > 0, or the size is constant; else inconclusive. With fewer
     than 5 points (a range of 3 ratios, say) sizes, which are deterministic, are judged by their per-ratio
     medians instead: supported iff they strictly fall, refuted iff they never fall from one ratio to the next.
-(b) accuracy and (c) time do not change with the ratio: equivalence tests (prunebench.equivalence) with a
+(b) accuracy and (c) time do not change with the ratio: equivalence tests (prunebench.verdicts.equivalence) with a
     margin stated before measuring (results["margins"]; docs/verdicts.md says why the defaults).
     (b) per ratio: accuracy minus the baseline's on the same test images, pooled over seeds; margin in
         accuracy (0.01 = 1 percentage point).
@@ -39,7 +39,7 @@ counts); ``narrowed`` when only the run's ratios, narrowed from its profile's, l
 
 Gating. Sizes, counts and accuracies do not depend on the machine, so (a), (b), (d) are compared with the
 expectations file on any machine. (c)'s expectation follows from the engine's work (registry
-``ENGINES[name].work``, prunebench.expectation_rules), on any machine and profile; an entry of the
+``ENGINES[name].work``, prunebench.verdicts.expected_time), on any machine and profile; an entry of the
 expectations file's ``machines`` whose pattern matches this machine class overrides it. Where neither gives
 an expectation the verdict is reported, not gated (``gated``, ``not_gated_because``). Every claim carries
 ``basis``: the one-line reason for its verdict. ``claim_outcome`` and ``summary_counts`` say what the
@@ -67,14 +67,15 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from prunebench.equivalence import Interval, accuracy_difference, equivalence_verdict, time_ratio
 from prunebench.errors import DataError
-from prunebench.expectation_rules import derived_time_expectation, machine_table
-from prunebench.keys import TimingKey
-from prunebench.options import DEFAULT_ACCURACY_MARGIN, DEFAULT_TIME_MARGIN, PROFILES
-from prunebench.paper import CLAIM_STATEMENTS, PAPER_RATIOS
 from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.prune.policy import DEFAULT_PRUNED
+from prunebench.results.keys import TimingKey
+from prunebench.results.profiles import PROFILES
+from prunebench.verdicts.equivalence import Interval, accuracy_difference, equivalence_verdict, time_ratio
+from prunebench.verdicts.expected_time import derived_time_expectation, machine_table
+from prunebench.verdicts.margins import DEFAULT_ACCURACY_MARGIN, DEFAULT_TIME_MARGIN
+from prunebench.verdicts.paper import CLAIM_STATEMENTS, PAPER_RATIOS
 
 ALPHA = 0.05
 MIN_POINTS = 5
@@ -322,7 +323,7 @@ def _baselines(results: dict) -> dict[int, dict]:
 
 def accuracy_intervals(results: dict, ratio_range: str) -> tuple[dict[float, Interval], str | None]:
     """Per ratio, the paired accuracy difference from the baseline of each seed; or a reason it cannot be."""
-    from prunebench.results import decode_correct
+    from prunebench.results.contract import decode_correct
 
     baselines, images = _baselines(results), int(results["profile"].get("eval_images") or 0)
     intervals = {}

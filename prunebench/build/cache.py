@@ -1,7 +1,7 @@
 """Trained models cached on disk under a hash of everything that affects them.
 
 An entry is a directory ``<label>-<hash>`` that appears only complete (built under a temporary name and
-renamed, see ``prunebench.atomic``), so an interrupted run can never leave a half-written model that a
+renamed, see ``prunebench.results.atomic``), so an interrupted run can never leave a half-written model that a
 later run would use. A file lock per entry makes concurrent runs (two pytest sessions, xdist workers)
 build each model exactly once: the others wait and then reuse it.
 """
@@ -16,12 +16,12 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from prunebench import atomic
+from prunebench.results import atomic
 from prunebench.errors import DataError
 
 KEY_FILE = "cache-key.json"
 _CODE_PACKAGES = ("prunebench.model", "prunebench.prune")
-_CODE_MODULES = ("prunebench.pipeline", "prunebench.measure", "prunebench.cache")
+_CODE_MODULES = ("prunebench.build.pipeline", "prunebench.build.builder", "prunebench.build.cache")
 
 
 def code_version() -> str:

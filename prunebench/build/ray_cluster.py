@@ -1,7 +1,7 @@
 """The suite's build phase on a Ray cluster (issue 12): one Ray task per model over a shared cache.
 
 Every model of the sweep (a baseline per seed, then each method x ratio x seed) is one task that runs the
-project's own ``ModelBuilder`` against the shared cache root (``prunebench.store.SharedCache``: a directory
+project's own ``ModelBuilder`` against the shared cache root (``prunebench.build.shared_cache.SharedCache``: a directory
 every node mounts, or an fsspec URL). Pruned models take their seed's baseline task as an argument, so Ray
 starts them only once the baseline is in the cache. Each task asks for ``num_cpus`` CPUs and TensorFlow
 gets as many threads. A task whose worker dies (SIGKILL, a lost node) is retried up to ``max_retries``
@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from prunebench.errors import DataError, UsageError
-from prunebench.spec import ModelSpec, Settings
+from prunebench.results.spec import ModelSpec, Settings
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,9 @@ def build_model(job: BuildJob, spec: ModelSpec, *dependencies, tracker=None) -> 
     if tracker is not None:
         tracker.started.remote(spec.id, where)
     _limit_threads(job.threads)
-    from prunebench.cache import code_version
-    from prunebench.measure import ModelBuilder, PhaseClock
-    from prunebench.store import SharedCache
+    from prunebench.build.cache import code_version
+    from prunebench.build.builder import ModelBuilder, PhaseClock
+    from prunebench.build.shared_cache import SharedCache
 
     started = time.perf_counter()
     cache = SharedCache(job.cache_root, mode=job.cache_mode)
@@ -114,8 +114,8 @@ def build_on_ray(specs: Sequence[ModelSpec], job: BuildJob, address: str | None,
         import ray
     except ImportError:
         raise UsageError("--ray needs Ray: pip install -e '.[cpu,ray]'") from None
-    from prunebench.cache import code_version
-    from prunebench.progress import TaskProgress
+    from prunebench.build.cache import code_version
+    from prunebench.build.progress import TaskProgress
 
     address = resolve_address(address)
     if not address:
@@ -184,8 +184,8 @@ def job_for(suite, cache_root: str | None = None, threads: int = 1, cache_mode: 
     """The job of a ``SuiteConfig``: its settings, the data directory made absolute (every node must see
     it at the same path, or leave it unset for Keras' download), the shared cache root."""
     from prunebench.model.data import resolve_data_dir
-    from prunebench.store import cache_root as default_root
-    from prunebench.store import is_url
+    from prunebench.build.shared_cache import cache_root as default_root
+    from prunebench.build.shared_cache import is_url
 
     data_dir = resolve_data_dir(suite.data_dir)
     root = cache_root or default_root()
@@ -200,7 +200,7 @@ def job_for(suite, cache_root: str | None = None, threads: int = 1, cache_mode: 
 
 def build_suite(suite, address: str, config) -> list[dict]:
     """pytest's ``--ray``: build every model of the session on the cluster, progress on the terminal."""
-    from prunebench.progress import TerminalSink
+    from prunebench.build.progress import TerminalSink
 
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:

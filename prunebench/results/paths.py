@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # prunebench/
 _SOURCE_ROOT = PACKAGE_DIR.parent
 
 
@@ -33,7 +33,7 @@ def cache_dir() -> Path:
 
 def expectations_dir() -> Path:
     """The expected verdicts, shipped as package data."""
-    return PACKAGE_DIR / "expectations"
+    return PACKAGE_DIR / "verdicts" / "expectations"
 
 
 def expectations_file(profile: str) -> Path:

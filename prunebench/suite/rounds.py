@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from prunebench.equivalence import time_ratio
+from prunebench.verdicts.equivalence import time_ratio
 
 PILOT_RESAMPLES = 400
 ORDER_SEED = 2020

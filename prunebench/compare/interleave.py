@@ -22,10 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-from prunebench.compare import CATEGORIES, _fail_on, _whole_number
-from prunebench.compare import add_arguments as add_compare_arguments
-from prunebench.compare import run as run_compare
-from prunebench.compare_stats import MIN_PAIRS
+from prunebench.compare.command import CATEGORIES, _fail_on, _whole_number
+from prunebench.compare.command import add_arguments as add_compare_arguments
+from prunebench.compare.command import run as run_compare
+from prunebench.compare.stats import MIN_PAIRS
 from prunebench.errors import DataError, UsageError
 
 DEFAULT_PAIRS = 8

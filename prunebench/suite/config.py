@@ -14,10 +14,10 @@ from pathlib import Path
 
 from prunebench.errors import UsageError
 from prunebench.model.constants import DEVICES, LEARNING_RATE  # noqa: F401  (bench/ imports DEVICES from here)
-from prunebench.options import PROFILES
 from prunebench.prune.methods import DEFAULT_METHOD, check_variables
 from prunebench.prune.policy import DEFAULT_PRUNED
-from prunebench.spec import ModelSpec, Settings
+from prunebench.results.profiles import PROFILES
+from prunebench.results.spec import ModelSpec, Settings
 
 # FC1 alone, on the baseline's w_fc1 pruned by magnitude at these ratios (issue: where sparse pays off).
 FC1_RATIOS = (0.0, 0.5, 0.7, 0.9, 0.95, 0.99)

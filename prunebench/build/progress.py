@@ -256,7 +256,7 @@ def attach_to_pytest(builder, plan: Sequence[Spec], config) -> None:
 
 
 class TaskProgress:
-    """Progress of a build spread over a cluster (``prunebench.ray_build``): one line per finished task with
+    """Progress of a build spread over a cluster (``prunebench.build.ray_cluster``): one line per finished task with
     how many are done, running and failed, through ``emit(text)``; the clock is injected, as above."""
 
     def __init__(self, total: int, emit: Callable[[str], None], clock: Callable[[], float] = time.monotonic):

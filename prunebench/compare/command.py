@@ -6,7 +6,7 @@ Four sections, each judged by its own rule:
   nonzero counts, sizes, every format's bytes), accuracy to a tolerance in test images; any change fails.
 - claims: verdicts matched by (id, subject, range); a changed verdict fails.
 - timings, same machine class: each timing family's shift in the new run against the spread of that shift
-  over two or more baseline runs, plus a minimum factor (``prunebench.compare_stats``); a significant
+  over two or more baseline runs, plus a minimum factor (``prunebench.compare.stats``); a significant
   slowdown beyond the factor fails under ``--fail-on time``. One baseline run judges no time. With
   ``--interleaved``, runs made back to back in pairs (base, new, base, new, ...) are judged pair by pair
   (a paired test), which cancels the machine's slow episodes that stored baselines cannot.
@@ -27,9 +27,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from prunebench import atomic
-from prunebench.compare_baselines import class_slug, earlier_baselines, find_baseline, machine_class, save_baseline
-from prunebench.compare_stats import (
+from prunebench.compare.baselines import class_slug, earlier_baselines, find_baseline, machine_class, save_baseline
+from prunebench.compare.stats import (
     ALPHA,
     FACTOR,
     MIN_BASELINE_RUNS,
@@ -48,7 +47,8 @@ from prunebench.compare_stats import (
     time_verdict,
 )
 from prunebench.errors import DataError, PrunebenchError, UsageError
-from prunebench.keys import FC1_SECTIONS, SCOPES
+from prunebench.results import atomic
+from prunebench.results.keys import FC1_SECTIONS, SCOPES
 
 CATEGORIES = ("compression", "claims", "time")
 DEFAULT_FAIL_ON = ("compression", "claims")
@@ -70,7 +70,7 @@ class RegressionsFound(PrunebenchError):
 
 def load_for_compare(path: str | Path) -> dict:
     """A results dict of schema 1 or newer, checked for everything compare reads; DataError otherwise."""
-    from prunebench.results import KIND, read_results_json, validate_results
+    from prunebench.results.contract import KIND, read_results_json, validate_results
 
     path = Path(path)
     results = read_results_json(path)

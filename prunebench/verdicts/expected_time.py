@@ -32,8 +32,8 @@ import math
 from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 
-from prunebench.keys import TimingKey
 from prunebench.model.constants import FC1_INPUTS, WEIGHT_KERNELS, WORK_DENSE, WORK_NONZEROS, weight_shapes
+from prunebench.results.keys import TimingKey
 
 POOL_AREA = 4  # each conv is followed by a 2x2 max-pool (model/cnn.py): it runs at 4x the positions after it
 

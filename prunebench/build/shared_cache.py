@@ -1,6 +1,6 @@
 """A model cache every node of a cluster can reach, each entry built exactly once across machines.
 
-``ModelCache`` (prunebench.cache) guards an entry with a local file lock, which machines sharing a disk
+``ModelCache`` (prunebench.build.cache) guards an entry with a local file lock, which machines sharing a disk
 cannot see. :class:`SharedCache` has the same interface (``get_or_build``, ``entry``, ``built``) and keys
 entries by the same hash, over a root that is either
 
@@ -52,8 +52,9 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from prunebench import atomic, paths
-from prunebench.cache import KEY_FILE, ModelCache, entry_key
+from prunebench.results import atomic
+from prunebench.results import paths
+from prunebench.build.cache import KEY_FILE, ModelCache, entry_key
 from prunebench.errors import DataError, UsageError
 
 MARKER = "COMPLETE.json"  # remote entries: the completion marker, created exclusively

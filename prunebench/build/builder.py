@@ -15,18 +15,18 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from prunebench import atomic
-from prunebench.cache import ModelCache, code_version
+from prunebench.results import atomic
+from prunebench.build.cache import ModelCache, code_version
 from prunebench.model.checkpoint import directory_bytes, load_dense
 from prunebench.model.data import Mnist, to_inputs
 from prunebench.model.engines import ENGINES, tflite_model_bytes
-from prunebench.pipeline import Settings, prune_with_method, sparsify_step, train_baseline
-from prunebench.progress import NoProgress
+from prunebench.build.pipeline import Settings, prune_with_method, sparsify_step, train_baseline
+from prunebench.build.progress import NoProgress
 from prunebench.prune.formats import FORMATS, size_table
 from prunebench.prune.methods import DEFAULT_METHOD, METHODS
 from prunebench.prune.paper_format import load_sparse
-from prunebench.results import encode_correct
-from prunebench.spec import ModelSpec
+from prunebench.results.contract import encode_correct
+from prunebench.results.spec import ModelSpec
 
 MEASUREMENTS = "measurements.json"
 EVAL_BATCH = 1000
@@ -77,7 +77,7 @@ class ModelBuilder:
         self.labels = data.test_labels[:eval_images]
         self._models: dict[ModelSpec, SuiteModel] = {}
         self._code = code_version()
-        self.progress = progress or NoProgress()  # a prunebench.progress.BuildProgress (conftest.py sets one)
+        self.progress = progress or NoProgress()  # a prunebench.build.progress.BuildProgress (conftest.py sets one)
 
     def get(self, spec: ModelSpec) -> SuiteModel:
         if spec not in self._models:

@@ -1,0 +1,30 @@
+"""The suite's profiles: named sets of protocol settings (steps, batch, test images, ratios, timed batches).
+
+A run records its profile's name and settings; the expectations in ``verdicts/expectations`` describe each
+profile with these values, and options given on the command line override single fields.
+"""
+
+from __future__ import annotations
+
+from prunebench.prune.methods import METHODS
+
+# The paper's protocol and a profile small enough for CI; options above override single fields.
+PROFILES = {
+    "paper": {"max_steps": 10_000, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1, "eval_images": 10_000,
+              "batches": (1, 32, "all"),
+              # the paper's eval commands time batches of 32; whole-test-set network rounds of the sparse
+              # engines take up to a minute each, too many for interleaved rounds within the time budget
+              "network_batches": (1, 32),
+              "ratios": (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)},
+    # quick: TF's SparseTensor matmul needs about a minute for the whole test set at 10% on 2 cores, so
+    # CI measures accuracy on the first 2,000 test images and times batches of 1 and 32 only.
+    "quick": {"max_steps": 600, "batch_size": 32, "retrain_steps": 150, "seeds": 2, "eval_images": 2_000,
+              "batches": (1, 32), "network_batches": (1, 32),
+              "ratios": (0.1, 0.3, 0.5, 0.7, 0.8, 0.9)},
+    # methods: every registered method with the paper's step budgets (10,000 baseline, 2,000 after it for every
+    # method) at the high ratios where one-shot is weak; the whole test set, networks timed at batch 1 and 32
+    # on the paper's two networks only.
+    "methods": {"max_steps": 10_000, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1, "eval_images": 10_000,
+                "batches": (1, 32), "network_batches": (1, 32),
+                "ratios": (0.9, 0.95, 0.98, 0.99), "methods": tuple(METHODS)},
+}
