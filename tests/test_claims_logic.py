@@ -9,6 +9,7 @@ import pytest
 from test_results import fabricate_results
 
 from prunebench.errors import DataError
+from prunebench.results.machine import machine_class
 from prunebench.verdicts.claims import (
     association_verdict,
     claim_subjects,
@@ -16,14 +17,13 @@ from prunebench.verdicts.claims import (
     expectation_for,
     format_claim_failure,
     load_expectations,
-    machine_class,
     medians_by_ratio,
-    onset,
     range_of,
     spearman,
     threshold_verdict,
 )
 from prunebench.verdicts.paper import ORIGINAL_SIZE_MIB
+from prunebench.verdicts.stats import onset
 
 PAPER_RATIOS = [0.1, 0.3, 0.5, 0.7, 0.8, 0.9]
 PAPER_SIZES_MIB = [66.5, 51.8, 37.1, 22.3, 14.9, 7.6]
@@ -157,7 +157,7 @@ def test_machine_entries_match_by_pattern_and_override_the_derived_expectation()
                            derive=lambda: derived) == derived
     assert expectation_for({}, "c", "paper", "time:y", "Intel Xeon / no GPU")[1].startswith("no time expectation")
     assert expectation_for(expectations, "a", "beyond", "size:x", "Intel Xeon / no GPU") == ({}, None)
-    assert machine_class({"cpu": "AMD EPYC", "gpus": ["GPU:0"]}) == "AMD EPYC / GPU:0"
+    assert str(machine_class({"cpu": "AMD EPYC", "gpus": ["GPU:0"]})) == "AMD EPYC / GPU:0"
     assert range_of(0.9) == "paper" and range_of(0.95) == "beyond"
 
 
@@ -197,7 +197,7 @@ def test_shipped_expectations_load():
 
 
 def test_holm_adjustment_controls_the_family_of_subjects():
-    from prunebench.verdicts.claims import holm_adjusted
+    from prunebench.verdicts.stats import holm_adjusted
 
     adjusted = holm_adjusted({"x": 0.01, "y": 0.04, "z": 0.03, "none": None})
     assert adjusted["x"] == pytest.approx(0.03) and adjusted["z"] == pytest.approx(0.06)

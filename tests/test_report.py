@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from test_results import fabricate_results
 
-from prunebench.report.document import FIGURES, NO_TIMINGS, crossover, parse_timing_key, write_report
+from prunebench.report.document import FIGURES, NO_TIMINGS, parse_timing_key, write_report
 from prunebench.verdicts.claims import evaluate_claims
 from prunebench.verdicts.paper import FC_TOTALS, PAPER_RATIOS, TOTAL_PARAMS, paper_zero_count
+from prunebench.verdicts.stats import crossover
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -15,20 +15,16 @@ from pathlib import Path
 
 from prunebench.errors import DataError, UsageError
 from prunebench.results import atomic
+from prunebench.results.machine import machine_class
 
 ENV = "PRUNEBENCH_BASELINES"
 _NUMBERED = re.compile(r"^(\d{4,})_(.+)\.json$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
-def machine_class(results: dict) -> tuple[str, tuple[str, ...]]:
-    machine = results.get("machine") or {}
-    return str(machine.get("cpu") or "unknown cpu"), tuple(sorted(str(gpu) for gpu in machine.get("gpus") or ()))
-
-
 def class_slug(results: dict) -> str:
     """``AMD EPYC`` without GPUs → ``amd-epyc__no-gpu``; with GPUs their names follow, joined by ``+``."""
-    cpu, gpus = machine_class(results)
+    cpu, gpus = machine_class(results.get("machine"))
 
     def slug(text: str) -> str:
         return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"

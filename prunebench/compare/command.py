@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from prunebench.compare.baselines import class_slug, earlier_baselines, find_baseline, machine_class, save_baseline
+from prunebench.compare.baselines import class_slug, earlier_baselines, find_baseline, save_baseline
 from prunebench.compare.stats import (
     ALPHA,
     FACTOR,
@@ -37,9 +37,7 @@ from prunebench.compare.stats import (
     accuracy_images,
     between_run_test,
     beyond_factor,
-    crossover,
     detectable_factor,
-    holm,
     mann_whitney_p,
     median_ratio,
     min_attainable_p,
@@ -48,7 +46,9 @@ from prunebench.compare.stats import (
 )
 from prunebench.errors import DataError, PrunebenchError, UsageError
 from prunebench.results import atomic
-from prunebench.results.keys import FC1_SECTIONS, SCOPES
+from prunebench.results.keys import FC1_SECTIONS, SCOPES, ratio_key
+from prunebench.results.machine import machine_class
+from prunebench.verdicts.stats import crossover, holm
 
 CATEGORIES = ("compression", "claims", "time")
 DEFAULT_FAIL_ON = ("compression", "claims")
@@ -125,21 +125,17 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _ratio(value: float) -> float:
-    return round(float(value), 6)
-
-
 def timing_entries(results: dict) -> dict[tuple, dict]:
     """Every timing entry by identity: ("model", ratio, seed, key), or (scope, ratio, None, key) for the FC1
     sections (scope "fc1", "fc1-neurons" or "fc1-blocks")."""
     entries = {}
     for model in _paper_method(results):
         for key, entry in model["timings"].items():
-            entries[("model", _ratio(model["ratio"]), int(model["seed"]), key)] = entry
+            entries[("model", ratio_key(model["ratio"]), int(model["seed"]), key)] = entry
     for section, kind in FC1_SECTIONS.items():
         for fc1 in results.get(section) or []:
             for key, entry in (fc1.get("timings") or {}).items():
-                entries[(kind, _ratio(fc1["ratio"]), None, key)] = entry
+                entries[(kind, ratio_key(fc1["ratio"]), None, key)] = entry
     return entries
 
 
@@ -221,8 +217,8 @@ def _benchmark_ident(bench: Any) -> tuple | None:
         return None
     key = f"{info.get('engine')}/{info.get('device')}/{scope}/batch={batch}"
     if scope == "network":
-        return ("model", _ratio(info["ratio"]), int(info.get("seed", 0)), key) if _is_number(info.get("seed")) else None
-    return (scope, _ratio(info["ratio"]), None, key)
+        return ("model", ratio_key(info["ratio"]), int(info.get("seed", 0)), key) if _is_number(info.get("seed")) else None
+    return (scope, ratio_key(info["ratio"]), None, key)
 
 
 def with_embedded_rounds(results: dict, rounds: dict[tuple, list[float]]) -> dict:
@@ -280,7 +276,7 @@ def _paper_method(results: dict) -> list[dict]:
 
 
 def _models(results: dict) -> dict[tuple[float, int], dict]:
-    return {(_ratio(model["ratio"]), int(model["seed"])): model for model in _paper_method(results)}
+    return {(ratio_key(model["ratio"]), int(model["seed"])): model for model in _paper_method(results)}
 
 
 def compare_compression(base: dict, new: dict, tolerance_images: int = 0) -> dict:
@@ -318,8 +314,8 @@ def compare_compression(base: dict, new: dict, tolerance_images: int = 0) -> dic
                         changes.append({**item, "base": right[0], "new": right[1], "images": flipped})
                 elif old != now:
                     changes.append(item)
-    base_fc1 = {_ratio(entry["ratio"]): entry for entry in base.get("fc1") or []}
-    new_fc1 = {_ratio(entry["ratio"]): entry for entry in new.get("fc1") or []}
+    base_fc1 = {ratio_key(entry["ratio"]): entry for entry in base.get("fc1") or []}
+    new_fc1 = {ratio_key(entry["ratio"]): entry for entry in new.get("fc1") or []}
     if not skipped["weights"]:
         for ratio in sorted(set(base_fc1) & set(new_fc1)):
             old, now = base_fc1[ratio].get("nonzero", ABSENT), new_fc1[ratio].get("nonzero", ABSENT)
@@ -429,7 +425,7 @@ def claim_line(item: dict) -> str:
 # ---- timings ----------------------------------------------------------------------------------------------
 
 def same_machine_class(base: dict, new: dict) -> bool:
-    return machine_class(base) == machine_class(new)
+    return machine_class(base.get("machine")) == machine_class(new.get("machine"))
 
 
 def compare_times(base: dict, new: dict, base_rounds: dict, new_rounds: dict, *, history: Sequence[dict] = (),
@@ -578,7 +574,7 @@ def crossovers(results: dict, ratios: set[float]) -> dict[tuple[str, str, str], 
     least as fast as the best dense engine at every larger ratio."""
     table: dict[tuple[str, str], dict[str, dict[float, float]]] = {}
     for entry in results.get("fc1") or []:
-        ratio = _ratio(entry["ratio"])
+        ratio = ratio_key(entry["ratio"])
         if ratio not in ratios:
             continue
         for key, timing in (entry.get("timings") or {}).items():
@@ -604,7 +600,7 @@ def crossovers(results: dict, ratios: set[float]) -> dict[tuple[str, str, str], 
 
 
 def compare_crossovers(base: dict, new: dict) -> list[dict]:
-    common = ({_ratio(e["ratio"]) for e in base.get("fc1") or []} & {_ratio(e["ratio"]) for e in new.get("fc1") or []})
+    common = ({ratio_key(e["ratio"]) for e in base.get("fc1") or []} & {ratio_key(e["ratio"]) for e in new.get("fc1") or []})
     before, after = crossovers(base, common), crossovers(new, common)
     return [{"device": device, "batch": batch, "engine": engine, "base": before.get((device, batch, engine)),
              "new": after.get((device, batch, engine)),
@@ -685,7 +681,7 @@ def compare(base: dict, new: dict, *, base_path: Path, new_path: Path, base_roun
 
 
 def _describe(results: dict, path: Path) -> dict:
-    cpu, gpus = machine_class(results)
+    cpu, gpus = machine_class(results.get("machine"))
     return {"path": str(path), "created": results.get("created"), "profile": results["profile"].get("name"),
             "schema_version": results["schema_version"], "cpu": cpu, "gpus": list(gpus),
             "machine_class": class_slug(results), "tensorflow": results["machine"].get("tensorflow")}

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 FACTOR = 1.10
 ALPHA = 0.01
@@ -68,20 +68,7 @@ def mann_whitney_p(base: Sequence[float], new: Sequence[float]) -> float | None:
 
 def min_attainable_p(n: int, m: int) -> float:
     """Smallest two-sided p of an exact Mann-Whitney test with n and m rounds (all of one above the other)."""
-    return min(1.0, 2.0 / math.comb(n + m, n))
-
-
-def holm(pvalues: Sequence[float | None]) -> list[float | None]:
-    """Holm-Bonferroni step-down adjusted p values, in the input order; None entries stay None and do not
-    count in the family."""
-    indexed = sorted((p, i) for i, p in enumerate(pvalues) if p is not None)
-    m = len(indexed)
-    adjusted: list[float | None] = [None] * len(pvalues)
-    running = 0.0
-    for rank, (p, i) in enumerate(indexed):
-        running = max(running, min(1.0, (m - rank) * p))
-        adjusted[i] = running
-    return adjusted
+    return min(1.0, 2 / math.comb(n + m, n))  # int / int: a float even where the binomial is beyond one
 
 
 def time_verdict(ratio: float, p: float | None, *, factor: float = FACTOR, alpha: float = ALPHA) -> str:
@@ -152,16 +139,3 @@ def beyond_factor(change: float | None, factor: float = FACTOR) -> bool:
 def accuracy_images(base: float, new: float, images: int) -> int:
     """How many test images the accuracy difference amounts to (accuracies are correct / images)."""
     return round(abs(new - base) * images)
-
-
-def crossover(ratios: Iterable[float], sparse: Iterable[float | None], best_dense: Iterable[float | None]) -> float | None:
-    """Smallest ratio from which the sparse time is <= the best dense time at every larger measured ratio
-    too (the report's definition); None if never."""
-    measured = [(r, s, d) for r, s, d in zip(ratios, sparse, best_dense, strict=True) if s is not None and d is not None]
-    start = None
-    for ratio, s, d in sorted(measured):
-        if s > d:
-            start = None
-        elif start is None:
-            start = ratio
-    return start

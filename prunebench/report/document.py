@@ -19,7 +19,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 
 from prunebench.results import atomic  # noqa: E402
-from prunebench.results.keys import TimingKey  # noqa: E402
+from prunebench.results.keys import (
+    TimingKey,  # noqa: E402
+    ratio_key,
+)
 from prunebench.verdicts.claims import (  # noqa: E402
     PROTOCOL_NOT_GATED,
     RANGE_TITLES,
@@ -31,6 +34,7 @@ from prunebench.verdicts.claims import (  # noqa: E402
     onset,
 )
 from prunebench.verdicts.paper import CLAIM_SHORT, FC_TOTALS, MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS, paper_row  # noqa: E402
+from prunebench.verdicts.stats import crossover
 
 # The paper's two networks at its evaluation batch size: its dense and its sparse prediction time.
 PAPER_TIME_KEYS = tuple(str(TimingKey(engine, "cpu", "network", 32)) for engine in ("tf-dense", "tf-sparse"))
@@ -47,11 +51,6 @@ Getter = Callable[[dict], Any]
 
 
 # ---- reading the results dict -------------------------------------------------------------------------
-
-def ratio_key(ratio: float) -> float:
-    """Ratios as dict keys: rounded so that 0.7 read from JSON and 0.7 computed compare equal."""
-    return round(float(ratio), 6)
-
 
 def models_by_ratio(results: dict) -> dict[float, list[dict]]:
     """The models grouped by ratio (all seeds together), in increasing ratio."""
@@ -103,12 +102,6 @@ def timing_keys(groups: dict[float, list[dict]]) -> list[str]:
 def fc1_groups(results: dict) -> dict[float, list[dict]]:
     """FC1 timings live beside the models (FC1 is timed on the baseline's kernel pruned at its own ratios)."""
     return {float(entry["ratio"]): [entry] for entry in sorted(results.get("fc1", []), key=lambda e: e["ratio"])}
-
-
-def crossover(ratios: list[float], sparse: list[float | None], best_dense: list[float | None]) -> float | None:
-    """Smallest ratio from which the sparse engine is at least as fast as the best dense one."""
-    measured = [(r, s, d) for r, s, d in zip(ratios, sparse, best_dense) if s is not None and d is not None]
-    return onset([r for r, _, _ in measured], [s <= d for _, s, d in measured])
 
 
 # ---- markdown helpers ---------------------------------------------------------------------------------

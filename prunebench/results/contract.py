@@ -17,6 +17,7 @@ import numpy as np
 
 from prunebench.errors import DataError
 from prunebench.results import atomic
+from prunebench.results.keys import ratio_key
 
 SCHEMA_VERSION = 2
 # Schema 1 (before per-image correctness and raw timing rounds) is still read: its sizes, counts and
@@ -108,7 +109,7 @@ def save_results(results: dict, path: str | os.PathLike) -> None:
 
 def _model_key(model: dict) -> tuple:
     """(ratio, seed), and the pruning method unless it is the paper's one-shot (prune/methods/)."""
-    key = (round(float(model["ratio"]), 6), int(model["seed"]))
+    key = (ratio_key(model["ratio"]), int(model["seed"]))
     method = model.get("method") or "oneshot"
     return key if model["ratio"] == 0 or method == "oneshot" else (*key, method)
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+
+def ratio_key(ratio: float) -> float:
+    """Ratios as dict keys: rounded so that 0.7 read from JSON and 0.7 computed compare equal."""
+    return round(float(ratio), 6)
+
 SCOPES = ("network", "fc1", "fc1-neurons", "fc1-blocks")  # fc1-neurons: FC1 with whole neurons removed
 # (narrower, dense); fc1-blocks: FC1 pruned in 1x4 blocks (prune/methods/blocks.py)
 # Results sections of FC1 timings (also the suite's session-state fields) and the scope of their keys.

@@ -18,13 +18,13 @@ from prunebench.prune.methods import DEFAULT_METHOD, check_variables
 from prunebench.prune.policy import DEFAULT_PRUNED
 from prunebench.results.profiles import PROFILES
 from prunebench.results.spec import ModelSpec, Settings
+from prunebench.suite.rounds import ORDER_SEED
 
 # FC1 alone, on the baseline's w_fc1 pruned by magnitude at these ratios (issue: where sparse pays off).
 FC1_RATIOS = (0.0, 0.5, 0.7, 0.9, 0.95, 0.99)
 BLOCK_FC1_RATIOS = tuple(ratio for ratio in FC1_RATIOS if ratio >= 0.9)  # FC1 in 1x4 blocks, the goals' range
 # Whole-network engines per profile: the paper's two networks in CI, every engine for the paper profile.
 NETWORK_ENGINES = {"quick": ("tf-dense", "tf-sparse"), "paper": None, "methods": ("tf-dense", "tf-sparse")}
-ORDER_SEED = 2020
 
 
 @dataclass(frozen=True)

@@ -70,17 +70,18 @@ from scipy import stats
 from prunebench.errors import DataError
 from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.prune.policy import DEFAULT_PRUNED
-from prunebench.results.keys import TimingKey
+from prunebench.results.keys import TimingKey, ratio_key
+from prunebench.results.machine import machine_class
 from prunebench.results.profiles import PROFILES
 from prunebench.verdicts.equivalence import Interval, accuracy_difference, equivalence_verdict, time_ratio
 from prunebench.verdicts.expected_time import derived_time_expectation, machine_table
 from prunebench.verdicts.margins import DEFAULT_ACCURACY_MARGIN, DEFAULT_TIME_MARGIN
 from prunebench.verdicts.paper import CLAIM_STATEMENTS, PAPER_RATIOS
+from prunebench.verdicts.stats import BOOTSTRAP_SEED, holm_adjusted, onset
 
 ALPHA = 0.05
 MIN_POINTS = 5
 BOOTSTRAP_RESAMPLES = 1999
-BOOTSTRAP_SEED = 2020
 THRESHOLD_RATIO = 0.5
 VERDICTS = ("supported", "refuted", "inconclusive")
 RANGES = ("paper", "beyond")
@@ -102,19 +103,8 @@ RULES = {
 }
 
 
-def ratio_key(ratio: float) -> float:
-    """Ratios as dict keys: rounded so that 0.7 read from JSON and 0.7 computed compare equal."""
-    return round(float(ratio), 6)
-
-
 def range_of(ratio: float) -> str:
     return "paper" if ratio_key(ratio) in PAPER_RATIOS else "beyond"
-
-
-def machine_class(machine: dict) -> str:
-    """What time verdicts are recorded per: the CPU model and the GPUs (``AMD EPYC / no GPU``)."""
-    gpus = machine.get("gpus") or []
-    return f"{machine.get('cpu')} / {', '.join(gpus) if gpus else 'no GPU'}"
 
 
 def spearman(x: Iterable[float], y: Iterable[float]) -> dict[str, Any]:
@@ -172,17 +162,6 @@ def medians_by_ratio(x: Iterable[float], y: Iterable[float]) -> dict[float, floa
     for ratio, value in zip(x, y):
         groups.setdefault(ratio_key(ratio), []).append(float(value))
     return {ratio: statistics.median(groups[ratio]) for ratio in sorted(groups)}
-
-
-def onset(ratios: list[float], holds: list[bool]) -> float | None:
-    """Smallest ratio from which ``holds`` is true at every larger measured ratio too (None if never)."""
-    start = None
-    for ratio, ok in sorted(zip(ratios, holds)):
-        if not ok:
-            start = None
-        elif start is None:
-            start = ratio
-    return start
 
 
 def threshold_verdict(medians: dict[float, float], reference: float | None, both_sides: bool = True) -> tuple[str, str]:
@@ -286,18 +265,6 @@ def baseline_step_1(results: dict) -> float | None:
     sizes = [model["sizes"].get("step_1") for model in results["models"] if model["ratio"] == 0]
     sizes = [size for size in sizes if size is not None]
     return float(statistics.median(sizes)) if sizes else None
-
-
-def holm_adjusted(p_values: dict[Any, float | None]) -> dict[Any, float | None]:
-    """Holm-Bonferroni adjusted p-values: one claim judged on many subjects (engines x batches) would
-    otherwise be refuted by chance in a good share of runs (seen here: 2 of 3 quick runs at alpha 0.05)."""
-    ranked = sorted((p, str(key), key) for key, p in p_values.items() if p is not None)
-    adjusted: dict[Any, float | None] = dict.fromkeys(p_values)
-    running = 0.0
-    for rank, (p, _, key) in enumerate(ranked):
-        running = max(running, min(1.0, (len(ranked) - rank) * p))
-        adjusted[key] = running
-    return adjusted
 
 
 # ---- equivalence subjects (b), (c) ---------------------------------------------------------------------
@@ -517,7 +484,7 @@ def _evaluate_method(results: dict, expectations: dict, method: str) -> list[dic
     for family in {(claim_id, name) for claim_id, name, _ in triples}:
         adjusted.update(holm_adjusted({triple: correlations[triple]["p"] for triple in triples
                                        if triple[:2] == family}))
-    machine = machine_class(results["machine"])
+    machine = str(machine_class(results["machine"]))
     overrides = protocol_overrides(results["profile"])
     claims = []
     for triple in triples:

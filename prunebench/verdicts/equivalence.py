@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from prunebench.verdicts.stats import BOOTSTRAP_SEED
+
 CONFIDENCE = 0.90  # a 90% two-sided interval inside +-margin is TOST at 5% per side
 RESAMPLES = 2000
-BOOTSTRAP_SEED = 2020
 
 
 @dataclass(frozen=True)

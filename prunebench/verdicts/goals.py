@@ -17,8 +17,8 @@ from typing import Any
 
 from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.prune.policy import DEFAULT_PRUNED
-from prunebench.report.document import MISSING, dig, engine_sparsity, fc1_times, median_of, percent, ratio_key, table
-from prunebench.results.keys import FC1_SECTIONS
+from prunebench.report.document import MISSING, dig, engine_sparsity, fc1_times, median_of, percent, table
+from prunebench.results.keys import FC1_SECTIONS, ratio_key
 from prunebench.results.profiles import PROFILES
 from prunebench.verdicts.claims import method_of
 from prunebench.verdicts.paper import MIB

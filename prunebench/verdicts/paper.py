@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+from prunebench.results.keys import ratio_key
+
 FC_TOTALS = {"w_fc1": 3_211_264, "w_fc2": 10_240}
 TOTAL_PARAMS = 3_274_634
 ORIGINAL_SIZE_MIB = 37.5
@@ -65,4 +67,4 @@ def paper_zero_count(ratio: float, total: int) -> int:
 
 def paper_row(ratio: float) -> PaperRatio | None:
     """The paper's experiment at this ratio, or None for ratios the paper did not run (e.g. 0.95)."""
-    return PAPER_RATIOS.get(round(ratio, 6))
+    return PAPER_RATIOS.get(ratio_key(ratio))

@@ -1,0 +1,44 @@
+"""Statistics shared by the verdicts, the comparison and the report: one onset rule, one Holm adjustment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+BOOTSTRAP_SEED = 2020  # every bootstrap interval is drawn from this seed, so a verdict is reproducible
+
+
+def onset(ratios: Iterable[float], holds: Iterable[bool]) -> float | None:
+    """Smallest ratio from which ``holds`` is true at every larger measured ratio too (None if never)."""
+    start = None
+    for ratio, ok in sorted(zip(ratios, holds)):
+        if not ok:
+            start = None
+        elif start is None:
+            start = ratio
+    return start
+
+
+def crossover(ratios: Iterable[float], sparse: Iterable[float | None], best_dense: Iterable[float | None]) -> float | None:
+    """Smallest ratio from which the sparse time is at most the best dense time at every larger measured
+    ratio too (None if never); ratios where either time is missing do not count."""
+    measured = [(r, s, d) for r, s, d in zip(ratios, sparse, best_dense, strict=True) if s is not None and d is not None]
+    return onset([r for r, _, _ in measured], [s <= d for _, s, d in measured])
+
+
+def holm(pvalues: Sequence[float | None]) -> list[float | None]:
+    """Holm-Bonferroni step-down adjusted p values, in the input order; None entries stay None and do not
+    count in the family. One claim judged on many subjects (engines x batches) would otherwise be refuted
+    by chance in a good share of runs."""
+    indexed = sorted((p, i) for i, p in enumerate(pvalues) if p is not None)
+    adjusted: list[float | None] = [None] * len(pvalues)
+    running = 0.0
+    for rank, (p, i) in enumerate(indexed):
+        running = max(running, min(1.0, (len(indexed) - rank) * p))
+        adjusted[i] = running
+    return adjusted
+
+
+def holm_adjusted(p_values: dict[Any, float | None]) -> dict[Any, float | None]:
+    """``holm`` over a dict's values, keyed as given."""
+    return dict(zip(p_values, holm(list(p_values.values()))))
