@@ -634,3 +634,13 @@ def test_per_image_correctness_of_a_newer_schema_is_compared(tmp_path, fabricate
     assert _failing(capsys.readouterr().out, "compression") == [
         f"compression: ratio={ratio:g} seed={seed} correct.dense 4 -> 4 (2 images)"]
     assert main(["compare", *_pair(tmp_path, base, new), "--accuracy-tolerance", "2"]) == 0
+
+
+def test_a_repeated_noisy_baseline_compares_without_overflow(capsys):
+    """Two baselines, one of them the new run itself, and an old run whose times differ by up to x1.9:
+    the detectable slowdown is beyond any float (it read as an OverflowError once); shown as '>x1000'."""
+    later = str(PAPER_RUN.parent / "paper-run-2026-11-28" / "results.json")
+    assert main(["compare", str(PAPER_RUN / "results.json"), later, later]) == 0
+    assert ">x1000" in capsys.readouterr().out
+    assert main(["compare", str(PAPER_RUN / "results.json"), later, later, "--format", "json"]) == 0
+    json.loads(capsys.readouterr().out)

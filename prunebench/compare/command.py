@@ -59,6 +59,7 @@ ACCURACY_SETTINGS = (*WEIGHT_SETTINGS, "eval_images")
 MNIST_TEST_IMAGES = 10_000
 ABSENT = "absent"
 DEFAULT_HISTORY = 5  # baseline runs the time verdict uses with --against
+DETECTABLE_CAP = 1000.0  # a detectable slowdown above this is shown as '>x1000'
 MAX_ROWS = 20  # rows of a relative-time table shown without --show all (largest changes first)
 
 
@@ -815,7 +816,7 @@ def _timing_sections(report: dict, show_all: bool) -> list[tuple[str, list[str],
         paragraphs.append(f"benchmarks only in base: {timings['only_in']['base']}, only in new: {timings['only_in']['new']}")
     rows = [[family["family"], str(family["benchmarks"]), _times(family["factor"]), _times(family["spread"]),
              "n/a" if family["t"] is None else f"{family['t']:.2f}", _p(family["p_adjusted"]),
-             _times(family["detectable_factor"]), family["verdict"]] for family in timings["families"]]
+             _detectable(family["detectable_factor"]), family["verdict"]] for family in timings["families"]]
     sections = [(f"Timings ({'interleaved pairs' if pairs else 'between runs'}, per family)", paragraphs,
                  (["family", "benchmarks", "shift", "spread", "t", "p adj", "detectable", "verdict"], rows) if rows else None)]
     shown = [row for row in timings["benchmarks"] if show_all or row["verdict"] in ("slower", "faster")]
@@ -834,6 +835,11 @@ def _timing_sections(report: dict, show_all: bool) -> list[tuple[str, list[str],
 
 def _times(value: float | None) -> str:
     return "n/a" if value is None else f"x{value:.3f}"
+
+
+def _detectable(value: float | None) -> str:
+    """The smallest detectable slowdown; beyond x1000 the baselines are too noisy for the number to matter."""
+    return f">x{DETECTABLE_CAP:.0f}" if value is not None and value > DETECTABLE_CAP else _times(value)
 
 
 def _limit(rows: list[dict], field: str, show_all: bool) -> tuple[list[dict], int]:

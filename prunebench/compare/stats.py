@@ -121,14 +121,18 @@ def _t_test(shift: float, spread: float, scale: float, df: int) -> dict:
     return {"d": shift, "s": spread, "scale": scale, "t": t, "df": df, "p": p}
 
 
-def detectable_factor(scale: float, df: int, families: int, *, factor: float = FACTOR, alpha: float = ALPHA) -> float:
+_MAX_EXPONENT = 700.0  # math.exp overflows a float just above 709
+
+
+def detectable_factor(scale: float, df: int, families: int, *, factor: float = FACTOR, alpha: float = ALPHA) -> float | None:
     """The smallest slowdown (as a factor) a family could be flagged at when its shift has standard error
     ``scale`` (log) with ``df`` degrees of freedom, among ``families`` families (Holm's first step,
     alpha / families)."""
     from scipy.stats import t as student_t
 
     quantile = float(student_t.isf(alpha / families / 2.0, df))
-    return math.exp(max(math.log(factor), quantile * scale))
+    exponent = max(math.log(factor), quantile * scale)
+    return math.exp(exponent) if exponent < _MAX_EXPONENT else None  # None: so noisy that no slowdown is detectable
 
 
 def beyond_factor(change: float | None, factor: float = FACTOR) -> bool:
