@@ -9,6 +9,8 @@ from __future__ import annotations
 WEIGHT_KERNELS = ("w_conv1", "w_conv2", "w_fc1", "w_fc2")  # the prunable variables, in the paper's order
 FC1_INPUTS = 3136  # 7 x 7 x 64 features after the second pool
 FC1_UNITS = 1024  # the paper's fc1 width; a neuron-pruned network stores fewer (prune/methods/structured.py)
+MNIST_TEST_IMAGES = 10_000  # the size of MNIST's test set
+PAPER_TRAIN_STEPS = 10_000  # the paper's training steps (train -1), as in the TensorFlow tutorial
 LEARNING_RATE = 1e-4  # Adam's, as in the TensorFlow tutorial the paper follows
 DEVICES = ("cpu", "gpu")  # where an engine may be asked to run
 # What an engine's work per call depends on (``InferenceEngine.work``); claim (c)'s expected verdict

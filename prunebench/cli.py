@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from prunebench.errors import DataError, PrunebenchError, UsageError
+from prunebench.model.constants import PAPER_TRAIN_STEPS
 from prunebench.model.tf_import import import_tensorflow
 from prunebench.prune.policy import DEFAULT_PRUNED
 from prunebench.prune.ratio import parse_ratio
@@ -50,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     DATA_DIR.add_to(train.add_argument, "--train-data-dir")
     train.add_argument("--train-dir", required=True, type=Path, help="where the step directories go")
     train.add_argument("--variables-dir", type=Path, help="readable dumps of the pruned variables")
-    MAX_STEPS.add_to(train.add_argument, default=10_000)
+    MAX_STEPS.add_to(train.add_argument, default=PAPER_TRAIN_STEPS)
     BATCH_SIZE.add_to(train.add_argument, default=32)
     RETRAIN_STEPS.add_to(train.add_argument)
     train.add_argument("--sparse-ratio", type=_argparse_type(parse_ratio, "ratio"), default=0.9,

@@ -45,18 +45,17 @@ from prunebench.compare.stats import (
     time_verdict,
 )
 from prunebench.errors import DataError, PrunebenchError, UsageError
+from prunebench.model.constants import MNIST_TEST_IMAGES
 from prunebench.results import atomic
 from prunebench.results.keys import FC1_SECTIONS, SCOPES, ratio_key
 from prunebench.results.machine import machine_class
+from prunebench.results.profiles import ACCURACY_SETTINGS, WEIGHT_SETTINGS
 from prunebench.verdicts.stats import crossover, holm
 
 CATEGORIES = ("compression", "claims", "time")
 DEFAULT_FAIL_ON = ("compression", "claims")
 REFERENCE_ENGINE = "tf-dense"
 # Profile settings that determine the trained weights, and those that also determine accuracy.
-WEIGHT_SETTINGS = ("max_steps", "batch_size", "retrain_steps", "variables", "learning_rate")
-ACCURACY_SETTINGS = (*WEIGHT_SETTINGS, "eval_images")
-MNIST_TEST_IMAGES = 10_000
 ABSENT = "absent"
 DEFAULT_HISTORY = 5  # baseline runs the time verdict uses with --against
 DETECTABLE_CAP = 1000.0  # a detectable slowdown above this is shown as '>x1000'

@@ -6,11 +6,17 @@ profile with these values, and options given on the command line override single
 
 from __future__ import annotations
 
+from prunebench.model.constants import MNIST_TEST_IMAGES, PAPER_TRAIN_STEPS
 from prunebench.prune.methods import METHODS
+
+# Settings that change a model's weights, and with the test images its accuracy: runs that differ in any
+# of them are different experiments, not a change of code.
+WEIGHT_SETTINGS = ("max_steps", "batch_size", "retrain_steps", "variables", "learning_rate")
+ACCURACY_SETTINGS = (*WEIGHT_SETTINGS, "eval_images")
 
 # The paper's protocol and a profile small enough for CI; options above override single fields.
 PROFILES = {
-    "paper": {"max_steps": 10_000, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1, "eval_images": 10_000,
+    "paper": {"max_steps": PAPER_TRAIN_STEPS, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1, "eval_images": MNIST_TEST_IMAGES,
               "batches": (1, 32, "all"),
               # the paper's eval commands time batches of 32; whole-test-set network rounds of the sparse
               # engines take up to a minute each, too many for interleaved rounds within the time budget
@@ -24,7 +30,7 @@ PROFILES = {
     # methods: every registered method with the paper's step budgets (10,000 baseline, 2,000 after it for every
     # method) at the high ratios where one-shot is weak; the whole test set, networks timed at batch 1 and 32
     # on the paper's two networks only.
-    "methods": {"max_steps": 10_000, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1, "eval_images": 10_000,
+    "methods": {"max_steps": PAPER_TRAIN_STEPS, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1, "eval_images": MNIST_TEST_IMAGES,
                 "batches": (1, 32), "network_batches": (1, 32),
                 "ratios": (0.9, 0.95, 0.98, 0.99), "methods": tuple(METHODS)},
 }
