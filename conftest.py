@@ -22,7 +22,7 @@ from bench.session import state_of, suite_config  # noqa: E402
 from prunebench.errors import PrunebenchError  # noqa: E402
 from prunebench.results import paths  # noqa: E402
 from prunebench.suite.options import SUITE_OPTIONS, use_results_dir  # noqa: E402
-from prunebench.verdicts.claims import OUTCOMES  # noqa: E402
+from prunebench.verdicts.judging import OUTCOMES  # noqa: E402
 
 
 def pytest_addoption(parser):
@@ -141,8 +141,7 @@ def mnist(suite):
 
 @pytest.fixture(scope="session")
 def builder(pytestconfig, suite, mnist):
-    from prunebench.build.builder import ModelBuilder, PhaseClock
-    from prunebench.build.shared_cache import open_cache
+    from prunebench.build.builder import PhaseClock, make_builder
 
     state = state_of(pytestconfig)
     state.clock = PhaseClock()
@@ -151,8 +150,7 @@ def builder(pytestconfig, suite, mnist):
         from prunebench.build.ray_cluster import build_suite
 
         build_suite(suite, ray_address, pytestconfig)
-    state.builder = ModelBuilder(mnist, suite.settings, open_cache(shared=bool(ray_address)), state.clock,
-                                 suite.eval_images)
+    state.builder = make_builder(mnist, suite.settings, suite.eval_images, shared=bool(ray_address), clock=state.clock)
     return state.builder
 
 
@@ -239,8 +237,8 @@ def pytest_terminal_summary(terminalreporter, config):
 
 def _claims_and_goals_summary(terminalreporter, results: dict) -> None:
     """The claims by outcome (the undecided ones with their noise), then the goals: met, or their gap."""
-    from prunebench.verdicts.claims import summary_counts
-    from prunebench.verdicts.goals import goals_table
+    from prunebench.report.goals_table import goals_table
+    from prunebench.verdicts.judging import summary_counts
 
     counts = summary_counts(results["claims"])
     terminalreporter.write_sep("-", "prunebench claims")

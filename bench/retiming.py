@@ -31,7 +31,7 @@ def final_results(session_state) -> dict:
     """The run's results with its claims judged after the undecided gated time subjects were retimed; the
     retimers are then dropped (they hold every engine built for the network benchmarks)."""
     from prunebench.suite.finish import assemble
-    from prunebench.verdicts.claims import undecided_timing_keys
+    from prunebench.verdicts.judging import undecided_timing_keys
 
     results = assemble(session_state)
     if retime(undecided_timing_keys(results["claims"]), session_state.retimers):

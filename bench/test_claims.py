@@ -2,8 +2,8 @@
 
 Each (claim, range, subject, method) verdict is held to its expectation: for (a), (b), (d) the one recorded in
 ``prunebench/verdicts/expectations/<profile>.json``, for (c) the one that follows from the engine's work
-(prunebench/verdicts/expected_time.py) unless the file's ``machines`` overrides it for this machine class. Each
-claim ends as one of ``prunebench.verdicts.claims.OUTCOMES`` (docs/verdicts.md):
+(prunebench/verdicts/expected.py) unless the file's ``machines`` overrides it for this machine class. Each
+claim ends as one of ``prunebench.verdicts.judging.OUTCOMES`` (docs/verdicts.md):
 
 - passed, or failed: the verdict equals, or differs from, the expected one. A claim the run should have
   judged but did not (absent from the results) fails, naming what is missing.
@@ -13,7 +13,7 @@ claim ends as one of ``prunebench.verdicts.claims.OUTCOMES`` (docs/verdicts.md):
 - not gated: a skip saying why no expectation applies (a converter's engine, a run off its profile's protocol).
 - undecided: a gated time verdict still inconclusive after retiming. Rule: each such subject's timing key
   gets more interleaved rounds (``bench.retiming``) and the claims are judged again. One still inconclusive fails if its point estimates lean against the
-  expectation (``wrong_side``); otherwise it is skipped with its noise and interval, unless more than
+  expectation (``TimeUnchanged.wrong_side``); otherwise it is skipped with its noise and interval, unless more than
   ``MAX_UNDECIDED_SHARE`` of the gated time subjects are undecided: then each fails, the run too noisy to gate.
 
 Time claims are items only for devices an engine runs on here; an engine that cannot run on one of its devices
@@ -28,11 +28,11 @@ import os
 import pytest
 
 from prunebench.results.keys import TimingKey
-from prunebench.verdicts.claims import (
+from prunebench.verdicts.evidence import range_of
+from prunebench.verdicts.judging import (
     claim_outcome,
     format_claim_failure,
     missing_claim,
-    range_of,
     too_noisy,
 )
 

@@ -1,5 +1,5 @@
-"""Beyond the paper: the storage formats' own promise, and the gates of the project's goals (prunebench/verdicts/goals.py),
-checked on this run's results (these run last, beside the claims).
+"""Beyond the paper: the storage formats' own promise, and the gates of the project's goals
+(prunebench/verdicts/goals.py), checked on this run's results (these run last, beside the claims).
 
 An unmet goal is no test here: it is in report.md's goals table with its gap. A met goal's gate is asserted
 wherever this run measures its quantity under the conditions its level was measured under; a gate that does not
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from prunebench.verdicts.goals import GOALS, smallest_lossless
+from prunebench.results.readers import smallest_lossless
+from prunebench.verdicts.goals import GOALS
 
 
 def pytest_generate_tests(metafunc):

@@ -14,7 +14,7 @@ PAPER_TRAIN_STEPS = 10_000  # the paper's training steps (train -1), as in the T
 LEARNING_RATE = 1e-4  # Adam's, as in the TensorFlow tutorial the paper follows
 DEVICES = ("cpu", "gpu")  # where an engine may be asked to run
 # What an engine's work per call depends on (``InferenceEngine.work``); claim (c)'s expected verdict
-# follows from it (prunebench/verdicts/claims.py, docs/verdicts.md).
+# follows from it (prunebench/verdicts/expected.py, docs/verdicts.md).
 WORK_DENSE = "dense"  # every weight is multiplied, zero or not: the same work at every ratio
 WORK_NONZEROS = "nonzeros"  # the pruned kernels cost per stored nonzero, the rest per dense weight
 WORK_CONVERTER = "converter"  # a converter decides per kernel whether to keep it sparse (LiteRT)

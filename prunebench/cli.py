@@ -29,11 +29,9 @@ from prunebench.suite.options import (
     RETRAIN_STEPS,
     SUITE_OPTIONS,
     VARIABLES,
-    _argparse_type,
     default_retrain_steps,
-    non_negative_int,
-    steps_or_all,
 )
+from prunebench.validators import argparse_type, non_negative_int, positive_float, steps_or_all
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
@@ -54,10 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     MAX_STEPS.add_to(train.add_argument, default=PAPER_TRAIN_STEPS)
     BATCH_SIZE.add_to(train.add_argument, default=32)
     RETRAIN_STEPS.add_to(train.add_argument)
-    train.add_argument("--sparse-ratio", type=_argparse_type(parse_ratio, "ratio"), default=0.9,
+    train.add_argument("--sparse-ratio", type=argparse_type(parse_ratio, "ratio"), default=0.9,
                        help="pruning ratio in [0, 1) (default 0.9)")
     VARIABLES.add_to(train.add_argument, default=DEFAULT_PRUNED)
-    train.add_argument("--seed", type=_argparse_type(non_negative_int, "seed"), default=0,
+    train.add_argument("--seed", type=argparse_type(non_negative_int, "seed"), default=0,
                        help="random seed (default 0)")
     DETERMINISTIC.add_to(train.add_argument)
 
@@ -66,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         DATA_DIR.add_to(evaluate.add_argument, "--test-data-dir")
         evaluate.add_argument("--checkpoint-dir", required=True, type=Path, help=f"e.g. TRAIN_DIR/{example}")
         BATCH_SIZE.add_to(evaluate.add_argument, default=32)
-        MAX_STEPS.add_to(evaluate.add_argument, default=10, type=_argparse_type(steps_or_all, "steps"),
+        MAX_STEPS.add_to(evaluate.add_argument, default=10, type=argparse_type(steps_or_all, "steps"),
                          help="batches to predict; 0 or 'all' for the whole test set (default 10)")
         evaluate.add_argument("--json", type=Path, help="also write the result as JSON here")
 
@@ -80,9 +78,9 @@ def _parser() -> argparse.ArgumentParser:
         option.add_to(build.add_argument, help=option.help.replace("%", "%%"))  # argparse formats help
     build.add_argument("--cache", help="cache root: a directory every node mounts, or an fsspec URL (file://, s3://, "
                                        "gs://); default $PRUNEBENCH_CACHE, else the checkout's .cache/prunebench")
-    build.add_argument("--num-cpus", type=_argparse_type(_positive_float, "cpus"), default=1.0,
+    build.add_argument("--num-cpus", type=argparse_type(positive_float, "cpus"), default=1.0,
                        help="CPUs each Ray task requests (TensorFlow gets as many threads; default 1)")
-    build.add_argument("--max-retries", type=_argparse_type(non_negative_int, "retries"), default=3,
+    build.add_argument("--max-retries", type=argparse_type(non_negative_int, "retries"), default=3,
                        help="Ray retries of a task whose worker died (default 3)")
     build.add_argument("--json", type=Path, help="write what each task did (where, built or reused, seconds) here")
 
@@ -252,16 +250,6 @@ def _run_merge(args: argparse.Namespace) -> None:
     print(f"{args.output}: {len(merged['models'])} models from {len(args.parts)} parts")
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise UsageError(f"{text!r} must be above 0")
-    return value
-
-
 def _run_build(args: argparse.Namespace) -> None:
     """Phase 1 of the two-phase recipe: every model of the sweep into the cache, timed as a whole."""
     import time
@@ -299,14 +287,13 @@ def _build_serially(suite, specs, cache_root: str | None) -> list[dict]:
 
     data = load_mnist(resolve_data_dir(suite.data_dir))
     import_tensorflow()
-    from prunebench.build.builder import ModelBuilder, PhaseClock
+    from prunebench.build.builder import make_builder
     from prunebench.build.progress import BuildProgress
-    from prunebench.build.shared_cache import open_cache
 
-    cache = open_cache(cache_root, shared=True)
     progress = BuildProgress(specs, suite.settings.max_steps, suite.settings.retrain_steps,
                              lambda text, kind: print(text, flush=True), live=False)
-    builder = ModelBuilder(data, suite.settings, cache, PhaseClock(), suite.eval_images, progress=progress)
+    builder = make_builder(data, suite.settings, suite.eval_images, cache_root, shared=True, progress=progress)
+    cache = builder.cache
     tasks = []
     for spec in specs:
         before, started = len(cache.built), time.perf_counter()

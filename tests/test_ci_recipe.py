@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_interleave import writer  # noqa: F401  (a fixture: benchmark commands that write results)
-from test_results import fabricate_results
+from factories import fabricate_results
 
 from prunebench.results.contract import save_results
 

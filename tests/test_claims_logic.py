@@ -1,29 +1,25 @@
-"""Verdict rules of prunebench.verdicts.claims on constructed data."""
+"""The claims' rules (prunebench.verdicts.claims) and the judging of a run (prunebench.verdicts.judging) on
+constructed data."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
-from test_results import fabricate_results
+from factories import fabricate_results
 
 from prunebench.errors import DataError
 from prunebench.results.machine import machine_class
-from prunebench.verdicts.claims import (
-    association_verdict,
-    claim_subjects,
-    evaluate_claims,
-    expectation_for,
-    format_claim_failure,
-    load_expectations,
-    medians_by_ratio,
-    range_of,
-    spearman,
-    threshold_verdict,
-)
+from prunebench.verdicts.claims import CLAIMS, load_expectations
+from prunebench.verdicts.evidence import Case, range_of
+from prunebench.verdicts.judging import claim_subjects, evaluate_claims, format_claim_failure, spearman
 from prunebench.verdicts.paper import ORIGINAL_SIZE_MIB
-from prunebench.verdicts.stats import onset
+from prunebench.verdicts.stats import medians_by_ratio, onset
+
+association_verdict = CLAIMS["a"].verdict
+threshold_verdict = CLAIMS["d"].verdict
 
 PAPER_RATIOS = [0.1, 0.3, 0.5, 0.7, 0.8, 0.9]
 PAPER_SIZES_MIB = [66.5, 51.8, 37.1, 22.3, 14.9, 7.6]
@@ -128,7 +124,24 @@ def test_evaluate_claims_judges_each_range_and_fills_expectations():
     assert {(claim["id"], claim["range"]) for claim in claims if not claim["judged"]} == {("a", "beyond")}
     assert not any(claim["narrowed"] for claim in claims)
     unknown = by_key[("c", "paper", "time:numpy-csr/cpu/network/batch=32")]
-    assert not unknown["gated"] and "not in this version's engine registry" in unknown["not_gated_because"]
+    assert not unknown["gated"] and "the results do not record its work" in unknown["not_gated_because"]
+
+
+def test_each_claim_is_one_object_stating_its_effect_and_margin_in_its_own_unit():
+    assert list(CLAIMS) == ["a", "b", "c", "d"] and all(claim.id == key for key, claim in CLAIMS.items())
+    assert all(claim.statement and claim.short and claim.rule for claim in CLAIMS.values())
+    claims = {(c["id"], c["range"], c["subject"]): c for c in evaluate_claims(fabricate_results(), {})}
+    assert all(claim["rule"] == CLAIMS[claim["id"]].rule for claim in claims.values())
+    trend = claims[("a", "paper", "size:step_3")]
+    assert CLAIMS["a"].effect_text(trend) == f"rho {trend['rho']:.2f}" and CLAIMS["a"].margin_text(trend) == "—"
+    assert CLAIMS["d"].effect_text(claims[("d", "paper", "size:step_3")]) == "break-even at 50%"
+    accuracy = claims[("b", "paper", "accuracy:dense")]
+    assert re.fullmatch(r"[+-]\d\.\d\d pt \[[+-]\d\.\d\d, [+-]\d\.\d\d\] at \d+%", CLAIMS["b"].effect_text(accuracy))
+    assert CLAIMS["b"].margin_text(accuracy) == "±1 pt"
+    time = claims[("c", "paper", "time:tf-dense/cpu/network/batch=32")]
+    assert re.fullmatch(r"\d\.\d{3}x \[\d\.\d{3}, \d\.\d{3}\] at \d+%; rounds' IQR/median 4\.0%",
+                        CLAIMS["c"].effect_text(time))
+    assert CLAIMS["c"].margin_text(time) == "±10%" and CLAIMS["c"].effect_text({**time, "effect": None}) == "—"
 
 
 def test_schema_1_results_leave_the_equivalence_claims_inconclusive_with_the_reason():
@@ -145,18 +158,21 @@ def test_schema_1_results_leave_the_equivalence_claims_inconclusive_with_the_rea
 
 
 def test_machine_entries_match_by_pattern_and_override_the_derived_expectation():
-    expectations = {"machines": {"AMD EPYC* / no GPU": {"c:time:x": {"verdict": "refuted"}},
-                                 "*": {"c:time:x": {"verdict": "inconclusive"}}}}
-    derived = ({"verdict": "supported"}, None)
-    assert expectation_for(expectations, "c", "paper", "time:x", "AMD EPYC 7B13 / no GPU",
-                           derive=lambda: derived) == ({"verdict": "refuted"}, None)
+    named, other = "time:tf-dense/cpu/network/batch=32", "time:tf-dense/cpu/network/batch=1"
+    expectations = {"machines": {"AMD EPYC* / no GPU": {f"c:{named}": {"verdict": "refuted"}},
+                                 "*": {f"c:{named}": {"verdict": "inconclusive"}}}}
+    results = {**fabricate_results(), "engines": {"tf-dense": {"sparse": False, "work": "dense"}}}
+
+    def expected(claim_id: str, subject: str, machine: str) -> tuple[dict, str | None]:
+        case = Case(results, "paper", subject, "oneshot", [0.9], [1.0], None, None)
+        return CLAIMS[claim_id].expectation(expectations, case, machine)
+
+    assert expected("c", named, "AMD EPYC 7B13 / no GPU") == ({"verdict": "refuted"}, None)
     # the first pattern that matches applies, in file order; a subject it does not name is derived
-    assert expectation_for(expectations, "c", "paper", "time:x", "Intel Xeon / no GPU",
-                           derive=lambda: derived)[0]["verdict"] == "inconclusive"
-    assert expectation_for(expectations, "c", "paper", "time:y", "AMD EPYC 7B13 / no GPU",
-                           derive=lambda: derived) == derived
-    assert expectation_for({}, "c", "paper", "time:y", "Intel Xeon / no GPU")[1].startswith("no time expectation")
-    assert expectation_for(expectations, "a", "beyond", "size:x", "Intel Xeon / no GPU") == ({}, None)
+    assert expected("c", named, "Intel Xeon / no GPU")[0]["verdict"] == "inconclusive"
+    derived, not_gated_because = expected("c", other, "AMD EPYC 7B13 / no GPU")
+    assert derived["verdict"] == "supported" and "multiplies every weight" in derived["reason"] and not_gated_because is None
+    assert expected("a", "size:x", "Intel Xeon / no GPU") == ({}, None)
     assert str(machine_class({"cpu": "AMD EPYC", "gpus": ["GPU:0"]})) == "AMD EPYC / GPU:0"
     assert range_of(0.9) == "paper" and range_of(0.95) == "beyond"
 
@@ -207,17 +223,19 @@ def test_holm_adjustment_controls_the_family_of_subjects():
 def test_a_run_off_its_profiles_protocol_is_judged_but_not_gated():
     """The methods profile's expectations describe 2,000 steps after the baseline; a run with
     --retrain-steps 10000 measures another protocol, so its verdicts are reported, not held to them."""
-    from test_results import fabricate_results
+    from factories import fabricate_results
 
-    from prunebench.results.profiles import PROFILES
-    from prunebench.verdicts.claims import PROTOCOL_NOT_GATED, PROTOCOL_SETTINGS, evaluate_claims, protocol_overrides
+    from prunebench.verdicts.expected import PROTOCOL_NOT_GATED, profile_protocol, protocol_overrides
 
-    quick = {name: PROFILES["quick"][name] for name in PROTOCOL_SETTINGS}
+    quick = profile_protocol("quick")
     assert protocol_overrides({"name": "quick", **quick, "variables": ["w_fc1", "w_fc2"], "ratios": [0.5]}) == []
     assert protocol_overrides({"name": "methods", "retrain_steps": 10_000, "max_steps": 10_000}) == [
         "retrain_steps 10000 (profile: 2000)"]
     assert protocol_overrides({"name": "quick", **quick, "variables": ["w_fc1"]}) == [
         "variables w_fc1 (profile: w_fc1,w_fc2)"]
+    # the settings that change a model's weights or accuracy, as compare counts them: the learning rate too
+    assert protocol_overrides({"name": "quick", **quick, "learning_rate": 1e-3}) == [
+        "learning_rate 0.001 (profile: 0.0001)"]
     assert protocol_overrides({"name": "synthetic", "retrain_steps": 1}) == []  # no such profile: nothing to differ from
 
     results = fabricate_results()
@@ -233,12 +251,11 @@ def test_a_run_off_its_profiles_protocol_is_judged_but_not_gated():
 
 def _profile_run(ratios, seeds, name="quick") -> dict:
     """Fabricated results of a run of profile ``name`` (its step settings, so the claims stay gated)."""
-    from prunebench.results.profiles import PROFILES
-    from prunebench.verdicts.claims import PROTOCOL_SETTINGS
+    from prunebench.verdicts.expected import profile_protocol
 
     results = fabricate_results(ratios=(0.0, *ratios), seeds=seeds)
     results["profile"] = {**results["profile"], "name": name, "ratios": list(ratios),
-                          **{setting: PROFILES[name][setting] for setting in PROTOCOL_SETTINGS
+                          **{setting: value for setting, value in profile_protocol(name).items()
                              if setting != "eval_images"}}
     return results
 
@@ -246,7 +263,7 @@ def _profile_run(ratios, seeds, name="quick") -> dict:
 def test_a_narrowed_run_leaves_what_it_cannot_judge_not_judged_with_the_counts():
     """--ratios 0.9 --seeds 1: (a) has no trend to judge and (d) no ratio below 50%; (b) and (c) compare
     one ratio with its baseline, so they are judged."""
-    from prunebench.verdicts.claims import claim_outcome, summary_counts
+    from prunebench.verdicts.judging import claim_outcome, summary_counts
 
     expectations = {"claims": {claim_id: {"verdict": verdict} for claim_id, verdict in
                                [("a:*", "supported"), ("b:*", "supported"), ("d:*", "refuted")]}}
@@ -269,7 +286,7 @@ def test_a_full_profile_run_holds_a_claim_not_judged_to_its_expectation():
     """The methods profile has one ratio in the paper's range by design: (a) there is not judged, and its
     expectations file says so ("inconclusive"); anything else would fail, never skip."""
     from prunebench.results import paths
-    from prunebench.verdicts.claims import claim_outcome
+    from prunebench.verdicts.judging import claim_outcome
 
     results = _profile_run([0.9, 0.95, 0.98, 0.99], (0,), name="methods")
     del results["profile"]["eval_images"]  # the fabricated 2,000 images are not the profile's 10,000: unstated
@@ -305,7 +322,9 @@ def _time_claim(expected: str, effects: list[float], verdict: str = "inconclusiv
 
 
 def test_an_undecided_time_subject_fails_only_when_it_leans_against_its_expectation():
-    from prunebench.verdicts.claims import claim_outcome, wrong_side
+    from prunebench.verdicts.judging import claim_outcome
+
+    wrong_side = CLAIMS["c"].wrong_side
 
     assert claim_outcome(_time_claim("supported", [1.02, 1.05])) == "undecided"
     assert wrong_side(_time_claim("supported", [1.02, 1.15])) and claim_outcome(_time_claim("supported", [1.15])) == "failed"
@@ -319,7 +338,7 @@ def test_an_undecided_time_subject_fails_only_when_it_leans_against_its_expectat
 
 
 def test_summary_counts_every_outcome_and_fails_a_run_with_most_time_subjects_undecided():
-    from prunebench.verdicts.claims import (
+    from prunebench.verdicts.judging import (
         MAX_UNDECIDED_SHARE,
         OUTCOMES,
         summary_counts,
@@ -346,7 +365,7 @@ def test_summary_counts_every_outcome_and_fails_a_run_with_most_time_subjects_un
 
 
 def test_a_missing_claim_fails_naming_it_unless_its_benchmark_was_deselected():
-    from prunebench.verdicts.claims import missing_claim
+    from prunebench.verdicts.judging import missing_claim
 
     outcome, text = missing_claim(("a", "paper", "size:step_3", "oneshot"), set())
     assert outcome == "fail" and "claim (a)" in text and "size:step_3" in text and "oneshot" in text

@@ -10,23 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_results import fabricate_results
+from factories import fabricate_results, with_claims, with_samples
 
 from prunebench.cli import main
+from prunebench.compare import stats
 from prunebench.compare.baselines import class_slug
-from prunebench.compare.stats import (
-    accuracy_images,
-    between_run_test,
-    detectable_factor,
-    mann_whitney_p,
-    median_ratio,
-    min_attainable_p,
-    paired_runs_test,
-    time_verdict,
-)
+from prunebench.results.keys import TimingKey
 from prunebench.verdicts.stats import crossover, holm
 
-PAPER_RUN = Path(__file__).resolve().parents[1] / "docs" / "paper-run"
+PAPER_RUN = Path(__file__).resolve().parent / "data" / "schema1-paper-run"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 # ---- the statistics -----------------------------------------------------------------------------------
@@ -42,22 +35,22 @@ def test_holm_matches_the_step_down_definition():
 
 
 def test_mann_whitney_and_attainable_p():
-    assert mann_whitney_p([1.0, 1.0, 1.0], [1.0, 1.0, 1.0]) == 1.0
-    assert mann_whitney_p([1.0], [2.0, 3.0]) is None
-    assert mann_whitney_p([1, 2, 3], [4, 5, 6]) == pytest.approx(0.1)
-    assert min_attainable_p(3, 3) == pytest.approx(0.1)
-    assert min_attainable_p(2, 2) == pytest.approx(1 / 3)
-    assert min_attainable_p(600, 600) == 0.0  # the binomial is far beyond a float: no OverflowError
-    assert min_attainable_p(20, 20) < 1e-10
+    assert stats.mann_whitney_p([1.0, 1.0, 1.0], [1.0, 1.0, 1.0]) == 1.0
+    assert stats.mann_whitney_p([1.0], [2.0, 3.0]) is None
+    assert stats.mann_whitney_p([1, 2, 3], [4, 5, 6]) == pytest.approx(0.1)
+    assert stats.min_attainable_p(3, 3) == pytest.approx(0.1)
+    assert stats.min_attainable_p(2, 2) == pytest.approx(1 / 3)
+    assert stats.min_attainable_p(600, 600) == 0.0  # the binomial is far beyond a float: no OverflowError
+    assert stats.min_attainable_p(20, 20) < 1e-10
 
 
 def test_time_verdict_needs_both_gates():
-    assert time_verdict(1.25, 1e-6) == "slower"
-    assert time_verdict(0.8, 1e-6) == "faster"
-    assert time_verdict(1.05, 1e-12) == "unchanged"      # significant but below the factor
-    assert time_verdict(2.0, 0.02) == "unchanged"        # large but not significant
-    assert time_verdict(2.0, None) == "unchanged"
-    assert time_verdict(1.25, 1e-6, factor=1.3) == "unchanged"
+    assert stats.time_verdict(1.25, 1e-6) == "slower"
+    assert stats.time_verdict(0.8, 1e-6) == "faster"
+    assert stats.time_verdict(1.05, 1e-12) == "unchanged"      # significant but below the factor
+    assert stats.time_verdict(2.0, 0.02) == "unchanged"        # large but not significant
+    assert stats.time_verdict(2.0, None) == "unchanged"
+    assert stats.time_verdict(1.25, 1e-6, factor=1.3) == "unchanged"
 
 
 def test_crossover_and_accuracy_images():
@@ -66,8 +59,8 @@ def test_crossover_and_accuracy_images():
     assert crossover(ratios, [1, 3, 1, 0.5], [2, 2, 2, 2]) == 0.9     # must hold at every larger ratio too
     assert crossover(ratios, [5, 5, 5, 5], [2, 2, 2, 2]) is None
     assert crossover(ratios, [None, 1, 1, 1], [2, 2, 2, 2]) == 0.5
-    assert accuracy_images(0.9883, 0.9881, 10_000) == 2
-    assert accuracy_images(0.9883, 0.9883, 10_000) == 0
+    assert stats.accuracy_images(0.9883, 0.9881, 10_000) == 2
+    assert stats.accuracy_images(0.9883, 0.9883, 10_000) == 0
 
 
 def _rounds(rng, n: int, slowdown: float) -> tuple[list[float], list[float]]:
@@ -82,9 +75,9 @@ def test_a_25_percent_slowdown_is_flagged_and_none_is_not(n):
     rng = np.random.default_rng(n)
     for _ in range(20):
         base, new = _rounds(rng, n, 0.25)
-        assert time_verdict(median_ratio(base, new), mann_whitney_p(base, new)) == "slower"
+        assert stats.time_verdict(stats.median_ratio(base, new), stats.mann_whitney_p(base, new)) == "slower"
         base, new = _rounds(rng, n, 0.0)
-        assert time_verdict(median_ratio(base, new), mann_whitney_p(base, new)) == "unchanged"
+        assert stats.time_verdict(stats.median_ratio(base, new), stats.mann_whitney_p(base, new)) == "unchanged"
 
 
 def _family_runs(rng, runs: int, benchmarks: int, spread: float, shift: float = 0.0) -> tuple[list, list]:
@@ -102,25 +95,25 @@ def test_between_run_test_is_calibrated_and_finds_a_shift_of_the_whole_family():
     rng = np.random.default_rng(7)
     # No change: the new run is one more draw of the run shift, so p < 0.05 about 5% of the time however
     # large the run shifts are (here 15%, a tf-dense batch-1 family on a shared VM).
-    pvalues = [between_run_test(*_family_runs(rng, 5, 14, 0.15))["p"] for _ in range(2000)]
+    pvalues = [stats.between_run_test(*_family_runs(rng, 5, 14, 0.15))["p"] for _ in range(2000)]
     assert 0.035 < np.mean(np.array(pvalues) < 0.05) < 0.065
     # A 25% slowdown against 3% run shifts, 8 baseline runs: found nearly every time (power about 99%)
-    tests = [between_run_test(*_family_runs(rng, 8, 14, 0.03, np.log(1.25))) for _ in range(200)]
+    tests = [stats.between_run_test(*_family_runs(rng, 8, 14, 0.03, np.log(1.25))) for _ in range(200)]
     assert {test["df"] for test in tests} == {7}
-    assert sum(time_verdict(np.exp(test["d"]), test["p"]) == "slower" for test in tests) >= 194
+    assert sum(stats.time_verdict(np.exp(test["d"]), test["p"]) == "slower" for test in tests) >= 194
 
 
 def test_between_run_test_edges_and_detectable_factor():
-    assert between_run_test([[0.0, 1.0]], [0.0, 1.0]) is None  # one baseline run: no spread to judge against
-    assert between_run_test([[0.0], [0.0]], []) is None
-    assert between_run_test([[0.0, 1.0], [0.0, 1.0]], [0.0, 1.0])["p"] == 1.0
-    assert between_run_test([[0.0, 1.0], [0.0, 1.0]], [0.1, 1.1])["p"] == 0.0
+    assert stats.between_run_test([[0.0, 1.0]], [0.0, 1.0]) is None  # one baseline run: no spread to judge against
+    assert stats.between_run_test([[0.0], [0.0]], []) is None
+    assert stats.between_run_test([[0.0, 1.0], [0.0, 1.0]], [0.0, 1.0])["p"] == 1.0
+    assert stats.between_run_test([[0.0, 1.0], [0.0, 1.0]], [0.1, 1.1])["p"] == 0.0
     # more baseline runs see smaller changes; never below the factor
-    factors = [detectable_factor(0.04 * np.sqrt(1 + 1 / runs), runs - 1, 18) for runs in (2, 3, 5, 10, 30)]
+    factors = [stats.detectable_factor(0.04 * np.sqrt(1 + 1 / runs), runs - 1, 18) for runs in (2, 3, 5, 10, 30)]
     assert factors == sorted(factors, reverse=True) and factors[-1] >= 1.10 and factors[0] > 2
-    assert detectable_factor(0.0, 4, 18) == pytest.approx(1.10)
+    assert stats.detectable_factor(0.0, 4, 18) == pytest.approx(1.10)
     # the factor is exp(t quantile x standard error): 1 family, 7 df, alpha 0.01 -> t 3.4995
-    assert detectable_factor(0.1, 7, 1) == pytest.approx(np.exp(3.4995 * 0.1), rel=1e-4)
+    assert stats.detectable_factor(0.1, 7, 1) == pytest.approx(np.exp(3.4995 * 0.1), rel=1e-4)
 
 
 def _interleaved_runs(rng, pairs: int, benchmarks: int, episode: float, spread: float,
@@ -141,12 +134,12 @@ def test_paired_runs_test_cancels_episodes_that_mislead_stored_baselines():
     rng = np.random.default_rng(11)
     # Episodes of 15% shared within a pair, 6% per run (the measured spread of a pair's shift is about 9%):
     # calibrated, p < 0.05 about 5% of the time.
-    pvalues = [paired_runs_test(*_interleaved_runs(rng, 8, 14, 0.15, 0.06))["p"] for _ in range(2000)]
+    pvalues = [stats.paired_runs_test(*_interleaved_runs(rng, 8, 14, 0.15, 0.06))["p"] for _ in range(2000)]
     assert 0.035 < np.mean(np.array(pvalues) < 0.05) < 0.065
     # A 25% slowdown, 8 pairs: found nearly every time at alpha 0.01
-    tests = [paired_runs_test(*_interleaved_runs(rng, 8, 14, 0.15, 0.06, np.log(1.25))) for _ in range(200)]
+    tests = [stats.paired_runs_test(*_interleaved_runs(rng, 8, 14, 0.15, 0.06, np.log(1.25))) for _ in range(200)]
     assert {test["df"] for test in tests} == {7}
-    assert sum(time_verdict(np.exp(test["d"]), test["p"]) == "slower" for test in tests) >= 190
+    assert sum(stats.time_verdict(np.exp(test["d"]), test["p"]) == "slower" for test in tests) >= 190
     # The same unchanged runs judged against stored baselines instead: the new run's episode is not the
     # baselines', and the between-run test, which assumes one shared distribution, sees no difference as
     # long as episodes are independent draws; with the baselines all in one episode it calls changes.
@@ -154,19 +147,19 @@ def test_paired_runs_test_cancels_episodes_that_mislead_stored_baselines():
     for _ in range(200):
         base, new = _interleaved_runs(rng, 6, 14, 0.15, 0.06)
         one_episode = [list(np.array(base[0]) + rng.normal(0.0, 0.03)) for _ in range(5)]
-        stuck.append(between_run_test(one_episode, new[-1])["p"] < 0.01)
+        stuck.append(stats.between_run_test(one_episode, new[-1])["p"] < 0.01)
     assert np.mean(stuck) > 0.3
 
 
 def test_paired_runs_test_edges():
-    assert paired_runs_test([[0.0, 1.0]], [[0.0, 1.0]]) is None  # one pair: no spread of the shift
-    assert paired_runs_test([[0.0], [0.0]], [[0.0]]) is None  # unpaired
-    assert paired_runs_test([[0.0], [0.0]], [[], []]) is None
-    unchanged = paired_runs_test([[0.0, 1.0], [0.5, 1.5]], [[0.0, 1.0], [0.5, 1.5]])
+    assert stats.paired_runs_test([[0.0, 1.0]], [[0.0, 1.0]]) is None  # one pair: no spread of the shift
+    assert stats.paired_runs_test([[0.0], [0.0]], [[0.0]]) is None  # unpaired
+    assert stats.paired_runs_test([[0.0], [0.0]], [[], []]) is None
+    unchanged = stats.paired_runs_test([[0.0, 1.0], [0.5, 1.5]], [[0.0, 1.0], [0.5, 1.5]])
     assert unchanged["p"] == 1.0 and unchanged["d"] == 0.0
-    moved = paired_runs_test([[0.0, 1.0], [0.5, 1.5]], [[0.25, 1.25], [0.75, 1.75]])
+    moved = stats.paired_runs_test([[0.0, 1.0], [0.5, 1.5]], [[0.25, 1.25], [0.75, 1.75]])
     assert moved["p"] == 0.0 and moved["d"] == 0.25
-    test = paired_runs_test([[0.0], [0.0], [0.0]], [[0.1], [0.2], [0.3]])
+    test = stats.paired_runs_test([[0.0], [0.0], [0.0]], [[0.1], [0.2], [0.3]])
     assert test["d"] == pytest.approx(0.2) and test["s"] == pytest.approx(0.1)
     assert test["scale"] == pytest.approx(0.1 / np.sqrt(3)) and test["df"] == 2
     assert test["t"] == pytest.approx(0.2 / (0.1 / np.sqrt(3)))
@@ -174,30 +167,12 @@ def test_paired_runs_test_edges():
 
 # ---- fabricated results through the command line ---------------------------------------------------------
 
-def _with_claims(results: dict) -> dict:
-    results["claims"] = [
-        {"id": "a", "subject": "size:step_3", "statement": "s", "rule": "r", "rho": -0.99, "p": 1e-9, "n": 14,
-         "ci": [-1.0, -0.95], "verdict": "supported", "expected": "supported", "reason": None, "x": [], "y": []},
-        {"id": "c", "subject": "time:tf-dense/cpu/network/batch=32", "statement": "s", "rule": "r", "rho": 0.1,
-         "p": 0.7, "n": 14, "ci": [-0.4, 0.6], "verdict": "supported", "expected": "supported", "reason": None,
-         "x": [], "y": []},
-    ]
-    return results
-
-
-def _with_samples(results: dict, rng, slowdown: dict[str, float] | None = None, run_shift: float = 0.02) -> dict:
-    """Raw rounds (newer schema's samples_s) for every timing, each family (timing key) moved by a random
-    run shift of sd ``run_shift`` as whole runs move on a shared machine; ``slowdown`` by engine multiplies them."""
-    slowdown = slowdown or {}
-    entries = [entry for model in results["models"] for entry in model["timings"].items()]
-    entries += [entry for fc1 in results["fc1"] for entry in fc1["timings"].items()]
-    shifts = {key: rng.lognormal(0.0, run_shift) for key in sorted({key for key, _ in entries})}
-    for key, timing in entries:
-        n = int(rng.integers(20, 101))
-        samples = (timing["median_s"] * (1 + slowdown.get(key.split("/")[0], 0.0)) * shifts[key]
-                   * rng.lognormal(0.0, 0.1, n))
-        timing.update(samples_s=[float(x) for x in samples], median_s=float(np.median(samples)), rounds=n)
-    return results
+def _sampled_runs(fabricated: dict, seed: int, unchanged: int, slowdown: dict[str, float] | None = None) -> list[dict]:
+    """``unchanged`` copies of ``fabricated`` with raw rounds, then one slowed by ``slowdown`` if given: the runs
+    of one machine, drawn from one random stream seeded with ``seed``."""
+    rng = np.random.default_rng(seed)
+    runs = [with_samples(copy.deepcopy(fabricated), rng) for _ in range(unchanged)]
+    return runs + ([with_samples(copy.deepcopy(fabricated), rng, slowdown)] if slowdown else [])
 
 
 def _pair(tmp_path, base: dict, new: dict) -> tuple[str, str]:
@@ -221,7 +196,7 @@ def _failing(text: str, category: str) -> list[str]:
 
 @pytest.fixture
 def fabricated():
-    return _with_claims(fabricate_results())
+    return with_claims(fabricate_results())
 
 
 def test_identical_results_pass(tmp_path, fabricated, capsys):
@@ -299,14 +274,12 @@ def test_accuracy_tolerance_is_in_images_and_needs_the_same_settings(tmp_path, f
 
 
 def test_injected_slowdown_is_flagged_per_family_against_several_baseline_runs(tmp_path, fabricated, capsys):
-    rng = np.random.default_rng(1)
-    baselines = [_with_samples(copy.deepcopy(fabricated), rng) for _ in range(6)]
-    same = _with_samples(copy.deepcopy(fabricated), rng)
-    slow = _with_samples(copy.deepcopy(fabricated), rng, {"tf-sparse": 0.25})
+    *baselines, same, slow = _sampled_runs(fabricated, 1, 7, {"tf-sparse": 0.25})
     assert main(["compare", *_runs(tmp_path, *baselines, same), "--fail-on", "time", "--format", "json"]) == 0
     timings = json.loads(capsys.readouterr().out)["timings"]
     assert timings["baseline_runs"] == 6 and len(timings["families"]) == 6
-    assert timings["family_counts"]["unchanged"] == 6 and timings["counts"]["unchanged"] == len(timings["benchmarks"]) > 50
+    assert timings["family_counts"]["unchanged"] == 6
+    assert timings["counts"]["unchanged"] == len(timings["benchmarks"]) > 50
 
     assert main(["compare", *_runs(tmp_path, *baselines, slow), "--fail-on", "time", "--format", "json"]) == 1
     captured = capsys.readouterr()
@@ -324,9 +297,7 @@ def test_injected_slowdown_is_flagged_per_family_against_several_baseline_runs(t
 
 
 def test_a_run_noisier_than_every_baseline_is_not_judged(tmp_path, fabricated, capsys):
-    rng = np.random.default_rng(4)
-    baselines = [_with_samples(copy.deepcopy(fabricated), rng) for _ in range(4)]
-    slow = _with_samples(copy.deepcopy(fabricated), rng, {"tf-sparse": 0.5})
+    *baselines, slow = _sampled_runs(fabricated, 4, 4, {"tf-sparse": 0.5})
     for index, results in enumerate(baselines):
         results["noise"] = {"machine": 0.04 + 0.01 * index}
     slow["noise"] = {"machine": 0.071}
@@ -343,13 +314,14 @@ def _interleaved_files(tmp_path, fabricated, rng, pairs: int, slowdown: dict[str
     family, each run has 3% of its own; the new runs slowed by ``slowdown``."""
     paths = []
     for pair in range(pairs):
-        episode = {key: float(rng.lognormal(0.0, 0.15)) for key in ("tf-dense", "tf-sparse", "tflite-dense", "scipy-csr")}
+        episode = {engine: float(rng.lognormal(0.0, 0.15))
+                   for engine in ("tf-dense", "tf-sparse", "tflite-dense", "scipy-csr")}
         for side, slow in (("base", None), ("new", slowdown)):
-            results = _with_samples(copy.deepcopy(fabricated), rng, slow, run_shift=0.03)
+            results = with_samples(copy.deepcopy(fabricated), rng, slow, run_shift=0.03)
             for entry in [timing for model in results["models"] for timing in model["timings"].items()] + [
                     timing for fc1 in results["fc1"] for timing in fc1["timings"].items()]:
                 key, timing = entry
-                factor = episode.get(key.split("/")[0], 1.0)
+                factor = episode.get(TimingKey.parse(key).engine, 1.0)
                 timing.update(samples_s=[x * factor for x in timing["samples_s"]], median_s=timing["median_s"] * factor)
             (tmp_path / f"{side}{pair}").mkdir(exist_ok=True)
             paths.append(str(tmp_path / f"{side}{pair}" / "results.json"))
@@ -396,9 +368,7 @@ def test_interleaved_needs_pairs_of_one_machine_class(tmp_path, fabricated, caps
 
 
 def test_one_baseline_run_judges_no_time(tmp_path, fabricated, capsys):
-    rng = np.random.default_rng(2)
-    base = _with_samples(copy.deepcopy(fabricated), rng)
-    slow = _with_samples(copy.deepcopy(fabricated), rng, {"tf-sparse": 1.0})
+    base, slow = _sampled_runs(fabricated, 2, 1, {"tf-sparse": 1.0})
     assert main(["compare", *_pair(tmp_path, base, slow), "--fail-on", "time"]) == 0
     out = capsys.readouterr().out
     assert "Time not judged: one baseline run cannot tell a change of the code from a shift of the run" in out
@@ -407,9 +377,7 @@ def test_one_baseline_run_judges_no_time(tmp_path, fabricated, capsys):
 
 def test_medians_alone_are_judged_between_runs(tmp_path, fabricated, capsys):
     """Schema 1 keeps no raw rounds: the between-run test needs only the medians; the within-run p is n/a."""
-    rng = np.random.default_rng(3)
-    runs = [_with_samples(copy.deepcopy(fabricated), rng) for _ in range(5)]
-    slow = runs.pop()
+    *runs, slow = _sampled_runs(fabricated, 3, 5)
     for model in slow["models"]:
         for timing in model["timings"].values():
             timing["median_s"] *= 3
@@ -435,11 +403,15 @@ def _bad_inputs(tmp_path):
              "sizes": (json.dumps({**good, "models": [{k: v for k, v in good["models"][0].items() if k != "sizes"}]}),
                        "lacks required key 'sizes'"),
              "timing": (json.dumps({**good, "models": [dict(good["models"][0], timings={"a/b/network/batch=1": {}})]}),
-                        "lacks a numeric median_s")}
+                        "lacks a numeric median_s"),
+             "key": (json.dumps({**good, "models": [dict(good["models"][0], timings={"a/b/network/1": {}})]}),
+                     "is not an <engine>/<device>/<scope>/batch=<n> key"),
+             "engines": (json.dumps({**good, "engines": {"tf-dense": {"sparse": "no"}}}),
+                         "engines is not an object of engines, each with a boolean sparse")}
     return cases
 
 
-@pytest.mark.parametrize("case", ["missing", "not json", "kind", "schema", "sizes", "timing"])
+@pytest.mark.parametrize("case", ["missing", "not json", "kind", "schema", "sizes", "timing", "key", "engines"])
 def test_bad_input_is_one_line_and_non_zero(tmp_path, capsys, case):
     text, expected = _bad_inputs(tmp_path)[case]
     good = tmp_path / "good.json"
@@ -465,7 +437,7 @@ def test_save_then_against_latest(tmp_path, fabricated, capsys, monkeypatch):
     monkeypatch.delenv("PRUNEBENCH_BASELINES", raising=False)
     results = tmp_path / "results" / "results.json"
     results.parent.mkdir()
-    results.write_text(json.dumps(_with_samples(copy.deepcopy(fabricated), np.random.default_rng(5))))
+    results.write_text(json.dumps(with_samples(copy.deepcopy(fabricated), np.random.default_rng(5))))
     assert main(["compare", "--against", "latest", str(results)]) == 1
     assert "no baseline under" in capsys.readouterr().err
     assert main(["compare", "--against", "latest", "--allow-missing-baseline", str(results)]) == 0
@@ -507,7 +479,7 @@ def test_saved_baseline_embeds_raw_rounds_from_the_benchmark_json(tmp_path, caps
 # ---- the real paper run -----------------------------------------------------------------------------------
 
 def _paper_copy(tmp_path, with_benchmarks: bool = False, name: str = "paper") -> Path:
-    """docs/paper-run/results.json in a folder laid out as a run writes it (benchmarks/ beside it)."""
+    """The schema-1 paper run's results.json in a folder laid out as a run writes it (benchmarks/ beside it)."""
     folder = tmp_path / name
     folder.mkdir()
     results = json.loads((PAPER_RUN / "results.json").read_text())
@@ -547,7 +519,7 @@ def test_paper_results_with_raw_rounds_judge_every_benchmark_unchanged(tmp_path,
 
 def test_schema_1_against_2_names_the_per_image_record_once(capsys):
     """The committed schema-1 run against the schema-2 one: per-image correctness exists on one side only."""
-    newer = PAPER_RUN.parent / "paper-run-2026-11-28" / "results.json"
+    newer = DOCS / "paper-run-2026-11-28" / "results.json"
     assert main(["compare", str(PAPER_RUN / "results.json"), str(newer)]) == 1
     out = capsys.readouterr().out
     assert "compression: ratio=0.99 seed=0 correct.dense absent -> recorded" in out and "-1 -> -1" not in out
@@ -614,9 +586,15 @@ def test_bad_options_are_one_line(tmp_path, fabricated, capsys):
     assert "a baseline name is letters" in capsys.readouterr().err
     assert main(["compare", base, new, "--output", str(tmp_path)]) == 1
     assert "is a directory" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as stop:
-        main(["compare", base, new, "--fail-on", "speed"])
-    assert stop.value.code == 2 and "unknown speed" in capsys.readouterr().err
+    for option, value, message in (("--fail-on", "speed", "unknown speed; choose from compression,claims,time or none"),
+                                    ("--factor", "0.5", "0.5 must be a finite number >= 1"),
+                                    ("--factor", "inf", "inf must be a finite number >= 1"),
+                                    ("--alpha", "x", "'x' is not a number"), ("--alpha", "1", "1 must be in (0, 1)"),
+                                    ("--history", "0", "0 must be >= 1"),
+                                    ("--accuracy-tolerance", "two", "'two' is not a whole number of images")):
+        with pytest.raises(SystemExit) as stop:
+            main(["compare", base, new, option, value])
+        assert stop.value.code == 2 and f"argument {option}: {message}\n" in capsys.readouterr().err
 
 
 def test_per_image_correctness_of_a_newer_schema_is_compared(tmp_path, fabricated, capsys):
@@ -639,7 +617,7 @@ def test_per_image_correctness_of_a_newer_schema_is_compared(tmp_path, fabricate
 def test_a_repeated_noisy_baseline_compares_without_overflow(capsys):
     """Two baselines, one of them the new run itself, and an old run whose times differ by up to x1.9:
     the detectable slowdown is beyond any float (it read as an OverflowError once); shown as '>x1000'."""
-    later = str(PAPER_RUN.parent / "paper-run-2026-11-28" / "results.json")
+    later = str(DOCS / "paper-run-2026-11-28" / "results.json")
     assert main(["compare", str(PAPER_RUN / "results.json"), later, later]) == 0
     assert ">x1000" in capsys.readouterr().out
     assert main(["compare", str(PAPER_RUN / "results.json"), later, later, "--format", "json"]) == 0

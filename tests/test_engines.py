@@ -273,3 +273,12 @@ def test_read_bandwidth_is_plausible():
 def test_missing_optional_package_is_a_reason_not_an_error(monkeypatch, name, package):
     monkeypatch.setattr(importlib.util, "find_spec", lambda module, *args: None)
     assert ENGINES[name].unavailable_reason("cpu") == f"package {package} not installed"
+
+
+def test_results_without_engine_records_read_the_registrys_facts():
+    """Older results did not record their engines' facts; readers take them from a fixed table that must
+    say what this registry says of the same engines."""
+    from prunebench.results.readers import EARLIER_ENGINES
+
+    for name, facts in EARLIER_ENGINES.items():
+        assert {"sparse": ENGINES[name].sparse, "work": ENGINES[name].work} == facts, name

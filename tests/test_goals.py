@@ -1,4 +1,5 @@
-"""Goals (prunebench/verdicts/goals.py): each measure gives the committed runs' noted values, and every gate can fail."""
+"""Goals (prunebench/verdicts/goals.py): each measure gives the committed runs' noted values, and every gate
+can fail."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from prunebench.report.goals_table import goals_table
 from prunebench.results.contract import load_results
-from prunebench.verdicts.goals import GOALS, goals_table
+from prunebench.results.keys import TimingKey
+from prunebench.verdicts.goals import GOALS
 from prunebench.verdicts.paper import MIB
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -105,7 +108,8 @@ def _without_engine(results: dict, section: str, engine: str) -> dict:
     """The results as if ``engine`` had not been timed in ``section``."""
     doctored = copy.deepcopy(results)
     for entry in doctored[section]:
-        entry["timings"] = {key: timing for key, timing in entry["timings"].items() if not key.startswith(f"{engine}/")}
+        entry["timings"] = {key: timing for key, timing in entry["timings"].items()
+                            if TimingKey.parse(key).engine != engine}
     return doctored
 
 

@@ -24,7 +24,7 @@ import pytest
 from prunebench.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
-PAPER_RESULTS = ROOT / "docs" / "paper-run" / "results.json"
+PAPER_RESULTS = ROOT / "tests" / "data" / "schema1-paper-run" / "results.json"
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "prunebench", "model", "prune")
 TIMEOUT = 300
 
@@ -78,7 +78,7 @@ def fresh_venv(directory: Path) -> tuple[Path, Path]:
 
 
 def report_input(scratch: Path) -> Path:
-    """docs/paper-run/results.json if this code still reads it, else a minimal valid results file written
+    """The schema-1 paper run's results.json if this code still reads it, else a minimal valid results file written
     by the project's own ``save_results`` (fabricated like tests/test_results.py does, claims judged)."""
     from prunebench.results.contract import load_results, save_results
 
@@ -86,9 +86,9 @@ def report_input(scratch: Path) -> Path:
         load_results(PAPER_RESULTS)
         return PAPER_RESULTS
     except DataError:
-        from test_results import fabricate_results
+        from factories import fabricate_results
 
-        from prunebench.verdicts.claims import evaluate_claims
+        from prunebench.verdicts.judging import evaluate_claims
 
         results = fabricate_results()
         results["claims"] = evaluate_claims(results, {})

@@ -10,47 +10,10 @@ import re
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from test_compare import _with_claims, _with_samples
-from test_results import fabricate_results
 
 from prunebench.cli import main
 from prunebench.compare.interleave import run_order
-
-WRITER = """
-import json, os, random, sys
-from pathlib import Path
-template, side, slowed, factor, order = sys.argv[1:6]
-results = json.loads(Path(template).read_text())
-out = Path(os.environ["PRUNEBENCH_RESULTS"])
-with open(order, "a") as stream:
-    stream.write(side + "\\n")
-# an episode shared by the two runs of a pair (the pair's number seeds it), 1% of each run's own
-episode = random.Random(out.name[-2:]).lognormvariate(0.0, 0.2)
-rng = random.Random(out.name)
-for model in results["models"]:
-    for key, timing in model["timings"].items():
-        scale = episode * rng.lognormvariate(0.0, 0.01) * (float(factor) if key.startswith(slowed + "/") else 1.0)
-        timing["median_s"] *= scale
-        timing["samples_s"] = [x * scale for x in timing["samples_s"]]
-out.mkdir(parents=True)
-(out / "results.json").write_text(json.dumps(results))
-"""
-
-
-@pytest.fixture
-def writer(tmp_path):
-    template = tmp_path / "template.json"
-    template.write_text(json.dumps(_with_samples(_with_claims(fabricate_results()), np.random.default_rng(0))))
-    script = tmp_path / "writer.py"
-    script.write_text(WRITER)
-    order = tmp_path / "order.txt"
-
-    def command(side: str, slowed: str = "none", factor: float = 1.0) -> str:
-        return f"{sys.executable} {script} {template} {side} {slowed} {factor} {order}"
-
-    return command, order
 
 
 def test_run_order_alternates_which_side_goes_first():
@@ -64,7 +27,8 @@ def test_unchanged_pairs_pass_and_are_listed(tmp_path, writer, capsys):
                  "--out", str(out)]) == 0
     assert order.read_text().split() == ["base", "new", "new", "base", "base", "new"]
     listed = (out / "pairs.txt").read_text().split()
-    assert listed == [str(out / f"{side}-{pair:02d}" / "results.json") for pair in (1, 2, 3) for side in ("base", "new")]
+    assert listed == [str(out / f"{side}-{pair:02d}" / "results.json")
+                      for pair in (1, 2, 3) for side in ("base", "new")]
     assert all(Path(path).is_file() for path in listed) and (out / "new-02.log").is_file()
     captured = capsys.readouterr()
     assert "run 6/6: pair 3 new" in captured.err and "over 3 interleaved pairs" in captured.out
@@ -94,7 +58,8 @@ def test_bad_runs_and_places_are_one_line(tmp_path, writer, capsys):
     assert "exists and is not an empty directory" in capsys.readouterr().err
     assert main(["interleave", "--base", "'unclosed", "--new", command("new"), "--out", str(tmp_path / "x")]) == 2
     assert "--base \"'unclosed\": No closing quotation" in capsys.readouterr().err
-    assert main(["interleave", "--base", "no-such-program-here", "--new", command("new"), "--out", str(tmp_path / "y")]) == 1
+    assert main(["interleave", "--base", "no-such-program-here", "--new", command("new"),
+                 "--out", str(tmp_path / "y")]) == 1
     assert "cannot start" in capsys.readouterr().err
     with pytest.raises(SystemExit) as stop:
         main(["interleave", "--base", "a", "--new", "b", "--out", str(tmp_path / "z"), "--pairs", "1"])
@@ -109,5 +74,6 @@ def test_interleaved_results_must_be_one_machine(tmp_path, writer, capsys):
     foreign = tmp_path / "foreign.json"
     foreign.write_text(json.dumps(other))
     new = command("new").replace(str(command("base").split()[2]), str(foreign))
-    assert main(["interleave", "--base", command("base"), "--new", new, "--pairs", "2", "--out", str(tmp_path / "ab")]) == 1
+    assert main(["interleave", "--base", command("base"), "--new", new, "--pairs", "2",
+                 "--out", str(tmp_path / "ab")]) == 1
     assert "interleaved runs are made on one machine" in capsys.readouterr().err

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 
-from test_results import fabricate_results
+from factories import fabricate_results
 
 from prunebench.cli import main
 from prunebench.results.contract import load_results, save_results
-from prunebench.results.profiles import PROFILES
-from prunebench.verdicts.claims import PROTOCOL_SETTINGS
+from prunebench.verdicts.expected import profile_protocol
 
 
 def test_merge_joins_disjoint_seeds_and_recomputes_claims(tmp_path, capsys):
     parts = []
     for seed in (0, 1):
         part = fabricate_results(seeds=(seed,), timings=False)
-        part["profile"].update(name="quick", **{name: PROFILES["quick"][name] for name in PROTOCOL_SETTINGS})
+        part["profile"].update(name="quick", **profile_protocol("quick"))
         path = tmp_path / f"part{seed}.json"
         save_results(part, path)
         parts.append(str(path))

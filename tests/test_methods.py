@@ -144,7 +144,7 @@ def test_parse_methods():
 def _two_methods():
     import copy
 
-    from test_results import fabricate_results
+    from factories import fabricate_results
 
     results = fabricate_results()
     gradual = []
@@ -190,9 +190,9 @@ def test_suite_config_runs_every_method_at_every_ratio_and_seed():
 
 
 def test_claims_are_judged_per_method_and_oneshot_alone_is_unchanged():
-    from test_results import fabricate_results
+    from factories import fabricate_results
 
-    from prunebench.verdicts.claims import evaluate_claims
+    from prunebench.verdicts.judging import evaluate_claims
 
     expectations = {"claims": {"b:*": {"verdict": "supported", "reason": "any"},
                                "b/gradual:*": {"verdict": "refuted", "reason": "gradual's own"}}}
@@ -219,10 +219,11 @@ def test_merge_keeps_each_methods_models_apart():
 
 
 def test_report_draws_the_frontier_per_method(tmp_path):
-    from test_results import fabricate_results
+    from factories import fabricate_results
 
-    from prunebench.report.document import FIGURES, METHODS_FIGURE, write_report
-    from prunebench.verdicts.claims import evaluate_claims
+    from prunebench.report.document import write_report
+    from prunebench.report.figures import FIGURES, METHODS_FIGURE
+    from prunebench.verdicts.judging import evaluate_claims
 
     results = _two_methods()
     results["claims"] = evaluate_claims(results, {})

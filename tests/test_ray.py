@@ -2,9 +2,13 @@
 
 A module fixture starts a head node and a second worker node on 127.0.0.1 (``ray start --block``, one CPU
 each: the machine has two cores), and stops exactly the processes it started. Through ``prunebench build
---ray`` the tests build a tiny sweep into a shared cache directory, check that concurrent requests for the
-same keys build each once, and that a worker SIGKILLed mid-build leaves nothing visible, is retried by Ray
-and the entry is still published once (counted in the cache's ``_builds/`` log).
+--ray`` two drivers submit a tiny sweep at once into one shared cache directory (a module fixture, built once
+for two tests): the cluster builds each key once, and a third driver reuses them all. A worker SIGKILLed
+mid-build leaves nothing visible, is retried by Ray and the entry is still published once (counted in the
+cache's ``_builds/`` log).
+
+The models prune only ``w_fc2``: these tests check how builds are shared out and published, and measuring a
+model whose 3.2M-weight ``w_fc1`` is pruned (its compressed sizes above all) would take most of their time.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import pytest
 
 from prunebench.build.progress import TaskProgress
 
-TINY = ["--profile", "quick", "--max-steps", "30", "--retrain-steps", "10", "--ratios", "0.5,0.9", "--seeds", "1"]
+SMALL_MODELS = ["--profile", "quick", "--retrain-steps", "10", "--pruning-variable-names", "w_fc2", "--seeds", "1"]
+TINY = [*SMALL_MODELS, "--max-steps", "30", "--ratios", "0.5,0.9"]
 TIMEOUT = 240
 # A node that has not stopped on SIGTERM by then is killed with its group: waiting longer (it was 30 s a node)
 # only made the module's teardown the slowest step of the unit tests.
@@ -56,8 +61,8 @@ def test_build_command_builds_serially_into_a_shared_directory_without_ray(tmp_p
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     command = [sys.executable, "-m", "prunebench.cli", "build", "--max-steps", "20", "--retrain-steps", "5",
-               "--ratios", "0.5", "--seeds", "1", "--data-dir", str(mnist_dir), "--cache", str(tmp_path / "c"),
-               "--json", str(tmp_path / "s.json")]
+               "--ratios", "0.5", "--seeds", "1", "--pruning-variable-names", "w_fc2", "--data-dir", str(mnist_dir),
+               "--cache", str(tmp_path / "c"), "--json", str(tmp_path / "s.json")]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "2 models (2 built, 0 reused)" in done.stdout and "serially" in done.stdout
@@ -94,7 +99,8 @@ class Cluster:
         env.pop("RAY_ADDRESS", None)
         self.processes.append(subprocess.Popen(
             [_ray_bin(), "start", "--block", "--num-cpus=1", "--node-ip-address=127.0.0.1",
-             "--disable-usage-stats", "--object-store-memory=200000000", *args], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+             "--disable-usage-stats", "--object-store-memory=200000000", *args],
+            env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
             start_new_session=True))  # its own process group: stopped below by its id, nothing else
 
     def wait_for_nodes(self, count: int, timeout: float = 90) -> None:
@@ -182,12 +188,25 @@ def _assert_clean(cache: Path) -> None:
         assert json.loads((entry / "build.json").read_text())["pid"] > 0
 
 
-def test_sweep_builds_on_the_cluster_then_reuses_it(cluster, tmp_path, mnist_dir):
-    cache = tmp_path / "cache"
-    out = _finish(_build(cluster, cache, *TINY, "--data-dir", str(mnist_dir), json_out=tmp_path / "a.json"), cluster)
-    assert "prunebench ray build: 3/3 done" in out and "0 failed" in out.splitlines()[-2]
-    summary = json.loads((tmp_path / "a.json").read_text())
-    assert summary["built"] == 3 and summary["models"] == 3
+@pytest.fixture(scope="module")
+def sweep(cluster, tmp_path_factory, mnist_dir) -> tuple[Path, list[str], list[dict]]:
+    """Two drivers submit the tiny sweep at once into a fresh cache: their tasks for one key run side by side
+    on the two nodes (building a model takes far longer than a driver's start), and the claims on the store let
+    one build while the other waits and reuses. The cache, each driver's output and its JSON summary."""
+    root = tmp_path_factory.mktemp("sweep")
+    cache = root / "cache"
+    drivers = [_build(cluster, cache, *TINY, "--data-dir", str(mnist_dir), json_out=root / f"{i}.json")
+               for i in range(2)]
+    outputs = [_finish(driver, cluster) for driver in drivers]
+    return cache, outputs, [json.loads((root / f"{i}.json").read_text()) for i in range(2)]
+
+
+def test_sweep_builds_on_the_cluster_then_reuses_it(cluster, sweep, tmp_path, mnist_dir):
+    cache, outputs, summaries = sweep
+    for out in outputs:
+        assert "prunebench ray build: 3/3 done" in out and "0 failed" in out.splitlines()[-2]
+    assert [summary["models"] for summary in summaries] == [3, 3]
+    assert sum(summary["built"] for summary in summaries) == 3
     _assert_clean(cache)
     assert len(_entries(cache)) == 3
     assert all(events == ["published"] for events in _events(cache).values()) and len(_events(cache)) == 3
@@ -197,24 +216,20 @@ def test_sweep_builds_on_the_cluster_then_reuses_it(cluster, tmp_path, mnist_dir
     assert all(events == ["published"] for events in _events(cache).values())
 
 
-def test_concurrent_requests_build_each_key_once(cluster, tmp_path, mnist_dir):
-    """Two drivers submit the same sweep at once: their tasks for one key run side by side on the two nodes,
-    and the claims on the store let one build while the other waits and reuses."""
-    cache = tmp_path / "cache"
-    args = [*TINY[:-4], "--max-steps", "150", "--ratios", "0.5", "--seeds", "1", "--data-dir", str(mnist_dir)]
-    drivers = [_build(cluster, cache, *args, json_out=tmp_path / f"{i}.json") for i in range(2)]
-    for driver in drivers:
-        _finish(driver, cluster)
-    built = [json.loads((tmp_path / f"{i}.json").read_text())["built"] for i in range(2)]
-    assert sum(built) == 2  # two keys (baseline, ratio 0.5), each built by exactly one of the four tasks
+def test_concurrent_requests_build_each_key_once(sweep):
+    """Of the six tasks the two drivers submitted for three keys, exactly one built each key."""
+    cache, _, summaries = sweep
+    tasks = [task for summary in summaries for task in summary["tasks"]]
+    assert len(tasks) == 6 and sorted(name for task in tasks for name in task["built"]) == sorted(
+        entry.name for entry in _entries(cache))
     events = _events(cache)
-    assert len(events) == 2 and all(e.count("published") == 1 for e in events.values()), events
+    assert len(events) == 3 and all(e.count("published") == 1 for e in events.values()), events
     _assert_clean(cache)
 
 
 def test_killed_worker_leaves_nothing_visible_and_the_retry_builds_once(cluster, tmp_path, mnist_dir):
     cache = tmp_path / "cache"
-    args = [*TINY[:-4], "--max-steps", "400", "--ratios", "0.5", "--seeds", "1", "--data-dir", str(mnist_dir)]
+    args = [*SMALL_MODELS, "--max-steps", "400", "--ratios", "0.5", "--data-dir", str(mnist_dir)]
     driver = _build(cluster, cache, *args, "--max-retries", "2", json_out=tmp_path / "k.json")
     deadline, victim = time.time() + 150, None
     while victim is None:

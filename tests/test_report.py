@@ -7,10 +7,13 @@ import math
 from pathlib import Path
 
 import pytest
-from test_results import fabricate_results
+from factories import fabricate_results
 
-from prunebench.report.document import FIGURES, NO_TIMINGS, parse_timing_key, write_report
-from prunebench.verdicts.claims import evaluate_claims
+from prunebench.report.document import write_report
+from prunebench.report.figures import FIGURES
+from prunebench.report.markdown import NO_TIMINGS, parse_timing_key
+from prunebench.results.readers import best_dense
+from prunebench.verdicts.judging import evaluate_claims
 from prunebench.verdicts.paper import FC_TOTALS, PAPER_RATIOS, TOTAL_PARAMS, paper_zero_count
 from prunebench.verdicts.stats import crossover
 
@@ -85,7 +88,7 @@ def test_markdown_opens_with_the_summary(full_report):
 
 
 def test_schema_1_results_are_rejudged_with_a_note(tmp_path):
-    results = json.loads((Path(__file__).parents[1] / "docs" / "paper-run" / "results.json").read_text())
+    results = json.loads((Path(__file__).parent / "data" / "schema1-paper-run" / "results.json").read_text())
     if results["schema_version"] != 1:
         pytest.skip("the committed paper run is no longer schema 1")
     text = write_report(results, tmp_path)[0].read_text()
@@ -111,6 +114,14 @@ def test_crossover_needs_every_later_ratio_at_least_as_fast():
     assert crossover(ratios, [3.0, 2.0, 2.0, 2.0], [1.0] * 4) is None
 
 
+def test_best_dense_takes_the_fastest_dense_engine_at_each_ratio():
+    times = {"tf-dense": [2.0, None, 3.0], "tflite-dense": [1.0, 4.0, None], "tf-sparse": [0.1, 0.1, 0.1]}
+    sparse = {"tf-dense": False, "tflite-dense": False, "tf-sparse": True}
+    assert best_dense(times, sparse) == [1.0, 4.0, 3.0]
+    assert best_dense({"tf-sparse": [0.1, 0.2]}, sparse) == [None, None]  # no dense engine: nothing to beat
+    assert best_dense({}, sparse) == []
+
+
 def test_parse_timing_key():
     assert parse_timing_key("tf-sparse/cpu/network/batch=all") == ("tf-sparse", "cpu", "network", "all")
 
@@ -128,10 +139,11 @@ def test_paper_total_params_match_the_architecture():
 
 
 def test_best_lossless_size_skips_lossy_and_unknown_formats():
-    from prunebench.report.document import best_lossless_size
+    from prunebench.report.methods import best_lossless_size
 
     def model(bitmask_mib: float) -> dict:
-        return {"formats": {"dense-float32": {"model_bytes": 12 * 2**20}, "bitmask": {"model_bytes": int(bitmask_mib * 2**20)},
+        return {"formats": {"dense-float32": {"model_bytes": 12 * 2**20},
+                            "bitmask": {"model_bytes": int(bitmask_mib * 2**20)},
                             "bitmask-f16+zstd": {"model_bytes": 2**19}, "no-such-format": {"model_bytes": 1}}}
 
     assert best_lossless_size([model(2.0), model(3.0)]) == "2.5 (bitmask)"
@@ -139,7 +151,7 @@ def test_best_lossless_size_skips_lossy_and_unknown_formats():
 
 
 def test_blocks_section_sets_block_times_beside_dense_and_unstructured():
-    from prunebench.report.document import blocks_fc1_section
+    from prunebench.report.timings import blocks_fc1_section
 
     def timings(scope: str, **medians) -> dict:
         return {f"{engine.replace('_', '-')}/cpu/{scope}/batch=1": {"median_s": median, "rounds": 5}
@@ -148,13 +160,14 @@ def test_blocks_section_sets_block_times_beside_dense_and_unstructured():
     results = {"fc1": [{"ratio": 0.9, "timings": timings("fc1", tf_dense=8e-5, tf_sparse=1.6e-4)}],
                "fc1_blocks": [{"ratio": 0.9, "timings": timings("fc1-blocks", tf_sparse=4e-5)}]}
     text = blocks_fc1_section(results, {"tf-dense": False, "tf-sparse": True})
-    assert "| ratio | tf-sparse | best dense ms | speedup of the best block engine | best sparse (unstructured) ms |" in text
+    assert ("| ratio | tf-sparse | best dense ms | speedup of the best block engine | best sparse (unstructured) ms |"
+            in text)
     assert "| 90% | 0.04 | 0.08 | 2.00x | 0.16 |" in text
     assert NO_TIMINGS in blocks_fc1_section({"fc1": [], "fc1_blocks": []}, {})
 
 
 def test_fastest_network_takes_the_engine_with_the_smallest_median_over_models():
-    from prunebench.report.document import fastest_network
+    from prunebench.report.methods import fastest_network
 
     def model(dense: float, sparse: float) -> dict:
         return {"timings": {"tf-dense/cpu/network/batch=1": {"median_s": dense},

@@ -1,11 +1,13 @@
-"""The shared cache (prunebench.build.shared_cache) without Ray or TensorFlow: exactly-once across processes, stale claims
-of SIGKILLed builders taken over, only complete entries visible, read-through from a store (file:// URLs)."""
+"""The shared cache (prunebench.build.shared_cache) without Ray or TensorFlow: exactly-once across processes, stale
+claims of SIGKILLed builders taken over, only complete entries visible, read-through from a store (file:// URLs),
+and the version published first kept when a builder whose claim was taken over finishes late."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -15,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from prunebench.build.cache import KEY_FILE, ModelCache
-from prunebench.build.shared_cache import BUILD_RECORD, MARKER, SharedCache, is_stale, owner_record
+from prunebench.build.ownership import is_stale, owner_record
+from prunebench.build.shared_cache import BUILD_RECORD, MARKER, SharedCache
 from prunebench.results import atomic
 from prunebench.results.paths import project_root
 
@@ -130,3 +133,47 @@ def test_stale_claims():
     assert is_stale({**fresh, "pid": dead.pid})  # same host, process gone
     assert not is_stale({**fresh, "pid": dead.pid, "host": "elsewhere"})  # another host: only the expiry counts
 
+
+
+def test_read_through_over_a_directory_builds_here_unclaimed(tmp_path):
+    cache = SharedCache(tmp_path, mode="read")
+    entry = cache.get_or_build("thing", FIELDS, lambda tmp: (tmp / "m").write_text("local"))
+    assert cache.built == [entry.name] and (entry / "m").read_text() == "local"
+    assert not (entry / BUILD_RECORD).exists() and cache.events() == {}
+    assert [p.name for p in tmp_path.iterdir() if ".claim-" in p.name or atomic.TMP_MARKER in p.name] == []
+
+
+@pytest.mark.parametrize("kind", ["directory", "file-url"])
+def test_a_build_published_first_by_whoever_took_over_our_claim_wins(tmp_path, kind):
+    """A builder that stalled past its claim's expiry finishes after the one that took over published: the
+    published version stays, ours is dropped, and only one publication is logged."""
+    store = tmp_path / "store"
+    cache = SharedCache(store if kind == "directory" else store.as_uri(), mirror=tmp_path / "mirror")
+    name = cache.entry("thing", FIELDS).name
+
+    def build_while_another_publishes(tmp: Path) -> None:
+        (tmp / "m").write_text("ours")
+        theirs = store / name if kind == "directory" else store / name / "other"  # another node's files
+        theirs.mkdir(parents=True)
+        (theirs / "m").write_text("theirs")
+        if kind == "directory":
+            (theirs / KEY_FILE).write_text(json.dumps(FIELDS))
+        else:
+            marker = {"build": "other", "fields": FIELDS, "files": {"m": len("theirs")}}
+            (store / name / MARKER).write_text(json.dumps(marker))
+
+    entry = cache.get_or_build("thing", FIELDS, build_while_another_publishes)
+    assert (entry / "m").read_text() == "theirs" and cache.built == []
+    assert _published(cache) == {}
+    assert [p.name for p in entry.parent.iterdir() if atomic.TMP_MARKER in p.name] == []
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+@pytest.mark.parametrize("store", [ModelCache, SharedCache])
+def test_entry_permissions_follow_the_umask(tmp_path, umask, store):
+    old = os.umask(umask)
+    try:
+        entry = store(tmp_path).get_or_build("thing", FIELDS, lambda tmp: (tmp / "m").write_text("x"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o777 & ~umask

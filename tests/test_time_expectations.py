@@ -1,4 +1,4 @@
-"""Claim (c)'s expectation derived from the engine registry (prunebench.verdicts.expected_time): it holds on any
+"""Claim (c)'s expectation derived from the engine registry (prunebench.verdicts.expected): it holds on any
 machine class, follows the engine's work, and can fail."""
 
 from __future__ import annotations
@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_results import fabricate_results
+from factories import fabricate_results
 
 from prunebench.model.constants import WORK_CONVERTER, WORK_DENSE, WORK_NONZEROS
 from prunebench.results import paths
-from prunebench.verdicts.claims import claim_outcome, evaluate_claims, load_expectations
-from prunebench.verdicts.expected_time import kernel_macs, predicted_work_ratio, work_expectation
+from prunebench.verdicts.claims import load_expectations
+from prunebench.verdicts.expected import kernel_macs, predicted_work_ratio, work_expectation
+from prunebench.verdicts.judging import claim_outcome, evaluate_claims
 
 RENAMED = "Intel Xeon Platinum 8375C"
 PAPER_SPARSE = ("tf-dense", "tf-sparse")
@@ -100,7 +101,7 @@ def test_converter_and_unregistered_engines_are_not_gated_saying_why():
     converter = claims[("paper", "time:tflite-sparse/cpu/network/batch=32", "oneshot")]
     assert not converter["gated"] and "converter decides per kernel" in converter["not_gated_because"]
     unknown = claims[("paper", "time:numpy-csr/cpu/network/batch=32", "oneshot")]
-    assert not unknown["gated"] and "not in this version's engine registry" in unknown["not_gated_because"]
+    assert not unknown["gated"] and "the results do not record its work" in unknown["not_gated_because"]
 
 
 def test_removing_whole_neurons_makes_every_engine_faster():
@@ -176,7 +177,8 @@ def test_results_that_record_each_engines_work_are_judged_without_tensorflow():
 import json, sys
 from pathlib import Path
 from prunebench.results import paths
-from prunebench.verdicts.claims import evaluate_claims, load_expectations
+from prunebench.verdicts.claims import load_expectations
+from prunebench.verdicts.judging import evaluate_claims
 results = json.loads(Path(sys.argv[1]).read_text())
 for name, record in results["engines"].items():
     record["work"] = "dense" if name.endswith("dense") else "converter" if name == "tflite-sparse" else "nonzeros"

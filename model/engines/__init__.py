@@ -31,7 +31,8 @@ from prunebench.model.engines.tf_graph import TfEngine  # noqa: E402
 class InferenceEngine(Protocol):
     name: str  # stable id in benchmark ids and the results JSON
     sparse: bool
-    fc1_storage: str  # how w_fc1 is held during a call: "dense", "csr-int32", "coo-int64", "bcsr-1x4", "tflite-sparse" (bandwidth.py)
+    # how w_fc1 is held during a call: "dense", "csr-int32", "coo-int64", "bcsr-1x4", "tflite-sparse" (bandwidth.py)
+    fc1_storage: str
     devices: tuple[str, ...]  # where it can run at all (model.constants.DEVICES); a visible GPU is checked at run time
     work: str  # what a call's work depends on: model.constants.WORK_DENSE, WORK_NONZEROS or WORK_CONVERTER
 

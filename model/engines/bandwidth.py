@@ -54,7 +54,7 @@ def fc1_bytes_read(engine_name: str, w_fc1: np.ndarray, batch: int) -> int:
     dense: 4 per weight; CSR (int32 indices): 4*nnz values + 4*nnz column indices + 4*(rows+1) row
     pointers, rows = output units (the kernel is stored transposed); COO (int64): 16*nnz indices + 4*nnz;
     block CSR in 1x4 blocks: 16 value bytes and a 2-byte index per stored block, plus int32 row pointers;
-    tflite-sparse: see ``litert.fc1_weight_bytes_read`` (converts the kernel, about a second).
+    tflite-sparse: see ``litert.fc1_weight_bytes_read`` (it converts the kernel, so it is not free).
     """
     from prunebench.model.engines import ENGINES
 

@@ -1,8 +1,8 @@
 """Keep one engine's idle threads from slowing the engine timed after it.
 
-After a call, several thread pools keep spinning on the cores for a while (OpenBLAS ~0.1 s, libgomp in
-torch and Intel OpenMP in MKL several ms) and take the second core from whatever runs next, which then
-looks 1.5-2.3x slower. The spin limits are read when a library loads, so ``bound_spinning`` must run
+After a call, several thread pools keep spinning on the cores for a while (OpenBLAS longest, libgomp in
+torch and Intel OpenMP in MKL shorter) and take the second core from whatever runs next, which then looks
+much slower (docs/engines.md). The spin limits are read when a library loads, so ``bound_spinning`` must run
 before numpy, torch or MKL are imported (``model.engines`` calls it on import; call it earlier, first
 thing in conftest.py or the CLI, to cover numpy's OpenBLAS too). ``settle`` covers what is left.
 """
@@ -19,7 +19,7 @@ SPIN_LIMITS = {
     "OMP_WAIT_POLICY": "PASSIVE",  # any OpenMP runtime: waiting threads sleep
     "KMP_BLOCKTIME": "0",  # Intel OpenMP (MKL): no busy wait after a parallel region
     "MKL_DYNAMIC": "FALSE",  # MKL: use the thread count it is given, not fewer when busy
-    "NUMBA_THREADING_LAYER_PRIORITY": "omp workqueue tbb",  # numba: OpenMP (as above) wakes in ~10 µs, workqueue ~50
+    "NUMBA_THREADING_LAYER_PRIORITY": "omp workqueue tbb",  # numba: OpenMP (as above) wakes its pool fastest
 }
 # Library module -> the variables it reads when it loads.
 READ_AT_LOAD = {
@@ -28,7 +28,7 @@ READ_AT_LOAD = {
     "sparse_dot_mkl": ("KMP_BLOCKTIME", "OMP_WAIT_POLICY", "MKL_DYNAMIC"),
     "numba": ("NUMBA_THREADING_LAYER_PRIORITY", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT"),
 }
-SETTLE_SECONDS = 0.15  # longer than the longest spin seen here (OpenBLAS, ~0.1 s)
+SETTLE_SECONDS = 0.15  # longer than the longest spin (OpenBLAS's: docs/engines.md)
 
 
 def bound_spinning() -> tuple[str, ...]:

@@ -2,11 +2,12 @@
 
 ``tflite-sparse`` converts with ``tf.lite.Optimize.EXPERIMENTAL_SPARSITY``, which stores sufficiently sparse
 constant kernels in TFLite's sparse encoding; the converter itself picks which tensors qualify, so
-``pruned`` is only validated. The file gets smaller. An unstructured kernel below ~99% sparsity gets a
-DENSIFY op and runs dense (see ``fc1_weight_bytes_read``); a kernel pruned in 1x4 blocks (one output by four
-inputs, prune/methods/blocks.py) stays encoded and runs on FULLY_CONNECTED's block-sparse kernel. The interpreter comes from ``ai_edge_litert`` (pip ai-edge-litert)
-when installed, else from ``tf.lite``; both get ``num_threads`` = the cores this process may use (what
-TensorFlow's own intra-op pool uses), set explicitly because LiteRT's default is not documented as stable.
+``pruned`` is only validated. The file gets smaller. An unstructured kernel the converter does not judge
+sparse enough gets a DENSIFY op and runs dense (see ``fc1_weight_bytes_read``); a kernel pruned in 1x4 blocks
+(one output by four inputs, prune/methods/blocks.py) stays encoded and runs on FULLY_CONNECTED's block-sparse
+kernel. The interpreter comes from ``ai_edge_litert`` (pip ai-edge-litert) when installed, else from
+``tf.lite``; both get ``num_threads`` = the cores this process may use (what TensorFlow's own intra-op pool
+uses), set explicitly because LiteRT's default is not documented as stable.
 """
 
 from __future__ import annotations
@@ -64,10 +65,11 @@ def tflite_model_bytes(weights: Mapping[str, np.ndarray], pruned: Sequence[str] 
 def fc1_weight_bytes_read(w_fc1: np.ndarray) -> int:
     """Bytes of the sparse-converted FC1's kernel one call reads.
 
-    Measured here: for unstructured sparsity up to ~90% the converter inserts a DENSIFY op, XNNPACK
-    densifies at load and every call reads the dense kernel; at 99%, or with 1x4 blocks, it keeps the sparse
-    encoding, which the FULLY_CONNECTED kernel reads directly (counted as the whole encoded model, bias
-    included); with nothing sparse enough to encode, the kernel stays dense.
+    Where the converter inserts a DENSIFY op, XNNPACK densifies at load and every call reads the dense kernel;
+    a kernel it keeps in the sparse encoding (very sparse, or pruned in 1x4 blocks) is read directly by the
+    FULLY_CONNECTED kernel (counted as the whole encoded model, bias included); with nothing sparse enough to
+    encode, the kernel stays dense. The converted model's own ops decide, not a threshold of ours
+    (docs/engines.md: what the converter did at which ratio).
     """
     model = converted(DENSE_TF.fc1_function(positive_zeros(w_fc1), np.zeros(w_fc1.shape[1], np.float32)), sparse=True)
     operators = {op["op_name"] for op in interpreter_class()(model_content=model)._get_ops_details()}
@@ -102,8 +104,8 @@ class LiteRtEngine:
         self.sparse = sparse
         self.fc1_storage = "tflite-sparse" if sparse else "dense"  # see fc1_weight_bytes_read
         self.devices = ("cpu",)
-        # The converter keeps a kernel sparse only where it judges it sparse enough (densified at 90%, kept
-        # at 99% or in 1x4 blocks): its work depends on the ratio through the converter's choice.
+        # The converter keeps a kernel sparse only where it judges it sparse enough (docs/engines.md): its
+        # work depends on the ratio through the converter's choice.
         self.work = WORK_CONVERTER if sparse else WORK_DENSE
 
     def unavailable_reason(self, device: str) -> str | None:

@@ -3,11 +3,11 @@ consecutive inputs, TFLite's float block shape: prune/methods/blocks.py), multip
 
 A block stores its four values contiguously and one uint16 block-column index (the fc kernels have at most
 3136 / 4 input blocks; a last partial block is padded with zeros), so a call reads 4.5 bytes per stored
-value instead of CSR's 8, and each index load serves four multiply-adds on consecutive inputs. Any kernel can be stored so: a block with at least
-one nonzero is kept whole, zeros included. Block-pruned kernels (``blocks-1x4``, ``blocks-4x4``) store no
-zeros; unstructured ones store about 4x(1 - (1 - density)^4) / density values per nonzero, so the engine
-is slow on them, measured as everything else. Threads follow numba-csr's rule (numba_csr.py) on the
-stored values.
+value instead of CSR's 8, and each index load serves four multiply-adds on consecutive inputs. Any kernel
+can be stored so: a block with at least one nonzero is kept whole, zeros included. Block-pruned kernels
+(``blocks-1x4``, ``blocks-4x4``) store no zeros; unstructured ones store about 4x(1 - (1 - density)^4) /
+density values per nonzero, so the engine is slow on them, and is timed on them like every engine. Threads
+follow numba-csr's rule (numba_csr.py) on the stored values.
 """
 
 from __future__ import annotations

@@ -2,19 +2,17 @@
 values) multiplied by numba-compiled loops, on all cores for large products and on one core for small ones.
 
 Batch 1: each output row is a dot product over its nonzeros with eight partial sums (summation order differs
-from a plain loop by float32 rounding only; ``fastmath`` stays off: with it LLVM emits AVX-512 gathers, 2x
-slower here). Batch > 1: x is transposed once to [inputs, B] so each nonzero does a B-wide contiguous
+from a plain loop by float32 rounding only; ``fastmath`` stays off: with it LLVM emits AVX-512 gathers, which
+are slower). Batch > 1: x is transposed once to [inputs, B] so each nonzero does a B-wide contiguous
 multiply-add that LLVM vectorizes, four nonzeros per pass over row r of y^T; the result is y^T's F-ordered
-transpose view (writing y[:, r] strided instead measured 190 vs 87 µs at 99%, batch 32). Indices are read
-as uint32 (same bytes) so indexing needs no negative-index fix-up, which otherwise keeps LLVM from
-pipelining the loads (batch 1 at 90%: 172 vs 398 µs).
+transpose view (writing y[:, r] strided is slower). Indices are read as uint32 (same bytes) so indexing needs
+no negative-index fix-up, which otherwise keeps LLVM from pipelining the loads.
 
-Threads: numba's OpenMP layer (``hygiene`` puts it first and makes idle threads sleep) wakes its pool in
-~10-25 µs here, the workqueue layer in ~50 µs, and a second thread loses more when the other core is busy.
-Kernels with fewer than ``PARALLEL_MIN_NONZEROS`` nonzeros run on one thread (at 99%, batch 1: 29 vs 60-74
-µs; batch 32: 125 vs 215 µs), larger ones on ``cpu_threads()`` (at 90%, batch 32: 524-584 vs 784-847 µs,
-though equal in other runs: timings here are noisy). Both kernels compile when the first engine is built,
-never inside a timed call.
+Threads: waking a second thread costs more than it saves on a small product, and more still when the other
+core is busy; numba's OpenMP layer (``hygiene`` puts it first and makes idle threads sleep) wakes its pool
+faster than the workqueue layer. So kernels with fewer than ``PARALLEL_MIN_NONZEROS`` nonzeros run on one
+thread, larger ones on ``cpu_threads()``. Both kernels compile when the first engine is built, never inside
+a timed call. The measurements behind each choice: docs/engines.md.
 """
 
 from __future__ import annotations
@@ -38,7 +36,7 @@ except ImportError as error:  # registered anyway; missing_reason says why
 else:
     IMPORT_ERROR = None
 
-PARALLEL_MIN_NONZEROS = 128_000  # below, one thread beats two (measured break-even ~160k at batch 1, ~96k at 32)
+PARALLEL_MIN_NONZEROS = 128_000  # below, one thread beats two (between the break-evens of batch 1 and 32)
 ZERO = np.float32(0)
 
 
@@ -89,14 +87,12 @@ def rows_batch(indptr, indices, data, xt, bias, relu, yt):
 
 @functools.cache
 def kernels():
-    """The two kernels, compiled once per process (~1.8 s, at the first build).
+    """The two kernels, compiled once per process, at the first build.
 
-    Not ``cache=True``: the batch-1 kernel loaded from numba's on-disk cache ran 17% slower than the same
-    kernel compiled in the process, in every run (90% / 95% / 99%: 209 / 110 / 28.7 vs 178 / 94 / 24 µs).
-
-    Tried and not faster here (µs, 90% / 99%): the same loops compiled without ``parallel`` and run on row
-    blocks from a prange over threads (batch 1: 204 / 25 vs 174 / 21; batch 32: 939 / 126 vs 739 / 97); rows
-    padded with zeros to a multiple of 8 so no row needs a tail loop (batch 1 at 90%: 175 vs 171).
+    Not ``cache=True``: the batch-1 kernel loaded from numba's on-disk cache ran slower than the same kernel
+    compiled in the process, in every run. Tried and not faster: the same loops compiled without ``parallel``
+    and run on row blocks from a prange over threads; rows padded with zeros to a multiple of 8 so no row
+    needs a tail loop (docs/engines.md).
     """
     jit = numba.njit(parallel=True, fastmath=False, cache=False)
     return jit(rows_dot), jit(rows_batch)
@@ -126,14 +122,14 @@ def compiled_layer(pair: tuple, structure: tuple, shape: tuple[int, int], bias: 
         x = np.asarray(x, dtype=np.float32)
         if padding:
             x = np.pad(x, ((0, 0), (0, padding)))
-        numba.set_num_threads(threads)  # per calling thread, so set on every call (~1 µs)
+        numba.set_num_threads(threads)  # per calling thread, so set on every call (it is cheap)
         if x.shape[0] == 1:
             y = np.empty((1, outputs), np.float32)
             dot(*structure, np.ascontiguousarray(x[0]), bias, relu, y[0])
             return y
         yt = np.empty((outputs, x.shape[0]), np.float32)
         batched(*structure, np.ascontiguousarray(x.T), bias, relu, yt)
-        return yt.T  # F-ordered [B, outputs] view: a C copy costs ~10-30 µs, and the next layer wants x.T anyway
+        return yt.T  # F-ordered [B, outputs] view: a C copy would be timed too, and the next layer wants x.T anyway
 
     for batch in (1, 2):
         layer(np.zeros((batch, inputs), np.float32))

@@ -1,8 +1,8 @@
 """``scipy-csr``: fc kernels as ``scipy.sparse.csr_matrix`` of the transposed kernel (single-threaded).
 
-Measured FC1 (µs, batch 1 / 32): at 90% ``x @ W_csr`` 202 / 1309 vs ``(W^T_csr @ x^T)^T`` 244 / 1533; at 99%
-39 / 208 vs 18 / 199. Neither wins everywhere; the transposed form keeps one CSR layout (a row per output
-unit) for all host engines, so ``bandwidth.fc1_bytes_read`` counts the same structure for each.
+Neither ``x @ W_csr`` nor ``(W^T_csr @ x^T)^T`` is the faster FC1 at every ratio and batch (docs/engines.md);
+the transposed form keeps one CSR layout (a row per output unit) for all host engines, so
+``bandwidth.fc1_bytes_read`` counts the same structure for each.
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ _BEYOND = [
 _ALL = LAYOUTS + [Compressed(layout, codec) for codec in (Zstd(), Gzip()) for layout in LAYOUTS] + _BEYOND
 FORMATS = {fmt.name: fmt for fmt in _ALL}
 
-# zstd-19 and zlib-9 spend 2-150 s per matrix on the highly repetitive index arrays of the coordinate and
-# CSR layouts and on mostly-zero dense data, and never beat the bitmask family there; the default table
+# zstd-19 and zlib-9 are very slow on the highly repetitive index arrays of the coordinate and CSR layouts
+# and on mostly-zero dense data (docs/engines.md), and never beat the bitmask family there; the default table
 # keeps every raw layout (sizes are arithmetic) plus the compressed formats that can be the smallest.
 SIZE_TABLE_FORMATS = [layout.name for layout in LAYOUTS] + [
     "dense-float32+gzip", "bitmask+zstd", "bitmask+gzip", "bitmask-1x4+zstd",

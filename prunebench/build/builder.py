@@ -15,16 +15,17 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from prunebench.results import atomic
-from prunebench.build.cache import ModelCache, code_version
+from prunebench.build.cache import ModelStore, code_version
+from prunebench.build.pipeline import Settings, prune_with_method, sparsify_step, train_baseline
+from prunebench.build.progress import NoProgress
+from prunebench.build.shared_cache import open_cache
 from prunebench.model.checkpoint import directory_bytes, load_dense
 from prunebench.model.data import Mnist, to_inputs
 from prunebench.model.engines import ENGINES, tflite_model_bytes
-from prunebench.build.pipeline import Settings, prune_with_method, sparsify_step, train_baseline
-from prunebench.build.progress import NoProgress
 from prunebench.prune.formats import FORMATS, size_table
 from prunebench.prune.methods import DEFAULT_METHOD, METHODS
 from prunebench.prune.paper_format import load_sparse
+from prunebench.results import atomic
 from prunebench.results.contract import encode_correct
 from prunebench.results.spec import ModelSpec
 
@@ -69,7 +70,7 @@ def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
 class ModelBuilder:
     """Session-wide access to baseline and pruned models, each built once and cached on disk."""
 
-    def __init__(self, data: Mnist, settings: Settings, cache: ModelCache, clock: PhaseClock, eval_images: int,
+    def __init__(self, data: Mnist, settings: Settings, cache: ModelStore, clock: PhaseClock, eval_images: int,
                  progress=None):
         self.data, self.settings, self.cache, self.clock = data, settings, cache, clock
         self.eval_images = eval_images
@@ -206,3 +207,12 @@ class ModelBuilder:
 
 def _read_row(directory: Path) -> dict:
     return json.loads((directory / MEASUREMENTS).read_text())
+
+
+def make_builder(data: Mnist, settings: Settings, eval_images: int, cache_root: str | None = None, *,
+                 shared: bool = False, mode: str | None = None, clock: PhaseClock | None = None,
+                 progress=None) -> ModelBuilder:
+    """The builder of a pytest session, of ``prunebench build`` and of a Ray task, over the cache that
+    ``open_cache(cache_root, shared, mode)`` opens: one place decides which store a build runs against."""
+    return ModelBuilder(data, settings, open_cache(cache_root, shared=shared, mode=mode), clock or PhaseClock(),
+                        eval_images, progress=progress)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from prunebench.results import atomic
 from prunebench.errors import DataError
 from prunebench.model.checkpoint import adam_slots, directory_bytes, restore_dense, save_dense
 from prunebench.model.cnn import build_cnn, get_weights, set_weights
@@ -24,6 +23,7 @@ from prunebench.prune.api import prune_weights
 from prunebench.prune.keras_glue import hold_pruned_at_zero
 from prunebench.prune.masks import MaskReport
 from prunebench.prune.paper_format import sparsify
+from prunebench.results import atomic
 from prunebench.results.spec import Settings
 
 STEP_DIRS = ("step_1", "step_2_1", "step_2_2", "step_3")

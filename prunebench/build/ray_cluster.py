@@ -1,7 +1,7 @@
 """The suite's build phase on a Ray cluster (issue 12): one Ray task per model over a shared cache.
 
 Every model of the sweep (a baseline per seed, then each method x ratio x seed) is one task that runs the
-project's own ``ModelBuilder`` against the shared cache root (``prunebench.build.shared_cache.SharedCache``: a directory
+project's own ``ModelBuilder`` (``make_builder``) against the shared cache root (a ``SharedCache``: a directory
 every node mounts, or an fsspec URL). Pruned models take their seed's baseline task as an argument, so Ray
 starts them only once the baseline is in the cache. Each task asks for ``num_cpus`` CPUs and TensorFlow
 gets as many threads. A task whose worker dies (SIGKILL, a lost node) is retried up to ``max_retries``
@@ -73,18 +73,16 @@ def build_model(job: BuildJob, spec: ModelSpec, *dependencies, tracker=None) -> 
     if tracker is not None:
         tracker.started.remote(spec.id, where)
     _limit_threads(job.threads)
+    from prunebench.build.builder import make_builder
     from prunebench.build.cache import code_version
-    from prunebench.build.builder import ModelBuilder, PhaseClock
-    from prunebench.build.shared_cache import SharedCache
 
     started = time.perf_counter()
-    cache = SharedCache(job.cache_root, mode=job.cache_mode)
-    clock = PhaseClock()
-    builder = ModelBuilder(_mnist(job.data_dir), job.settings, cache, clock, job.eval_images)
+    builder = make_builder(_mnist(job.data_dir), job.settings, job.eval_images, job.cache_root, shared=True,
+                           mode=job.cache_mode)
     model = builder.get(spec)
     result = {"id": spec.id, "entry": model.directory.name, "where": where, "code": code_version(),
-              "built": [name for name in cache.built], "downloaded": list(cache.downloaded),
-              "seconds": time.perf_counter() - started, "phases": dict(clock.seconds)}
+              "built": list(builder.cache.built), "downloaded": list(builder.cache.downloaded),
+              "seconds": time.perf_counter() - started, "phases": dict(builder.clock.seconds)}
     if tracker is not None:
         tracker.finished.remote(spec.id)
     return result
@@ -183,9 +181,9 @@ def _short(error: BaseException) -> str:
 def job_for(suite, cache_root: str | None = None, threads: int = 1, cache_mode: str | None = None) -> BuildJob:
     """The job of a ``SuiteConfig``: its settings, the data directory made absolute (every node must see
     it at the same path, or leave it unset for Keras' download), the shared cache root."""
-    from prunebench.model.data import resolve_data_dir
+    from prunebench.build.ownership import is_url
     from prunebench.build.shared_cache import cache_root as default_root
-    from prunebench.build.shared_cache import is_url
+    from prunebench.model.data import resolve_data_dir
 
     data_dir = resolve_data_dir(suite.data_dir)
     root = cache_root or default_root()

@@ -22,11 +22,12 @@ import sys
 import time
 from pathlib import Path
 
-from prunebench.compare.command import CATEGORIES, _fail_on, _whole_number
+from prunebench.compare.command import CATEGORIES, parse_fail_on
 from prunebench.compare.command import add_arguments as add_compare_arguments
 from prunebench.compare.command import run as run_compare
 from prunebench.compare.stats import MIN_PAIRS
 from prunebench.errors import DataError, UsageError
+from prunebench.validators import argparse_type, whole_number
 
 DEFAULT_PAIRS = 8
 SIDES = ("base", "new")
@@ -50,11 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--new", required=True, metavar="COMMAND", help="the same for the new code")
     parser.add_argument("--base-dir", type=Path, default=Path("."), help="where the base command runs (default .)")
     parser.add_argument("--new-dir", type=Path, default=Path("."), help="where the new command runs (default .)")
-    parser.add_argument("--pairs", type=_whole_number("pairs", MIN_PAIRS), default=DEFAULT_PAIRS,
-                        help=f"pairs of runs (default {DEFAULT_PAIRS}; the paired test has pairs - 1 degrees of freedom)")
+    parser.add_argument("--pairs", type=argparse_type(whole_number("pairs", MIN_PAIRS), "pairs"), default=DEFAULT_PAIRS,
+                        help=f"pairs of runs (default {DEFAULT_PAIRS}; the paired test has pairs - 1 degrees of "
+                             "freedom)")
     parser.add_argument("--out", type=Path, required=True,
                         help="a new or empty directory for the runs' results and logs")
-    parser.add_argument("--fail-on", type=_fail_on, default=CATEGORIES, metavar="LIST",
+    parser.add_argument("--fail-on", type=parse_fail_on, default=CATEGORIES, metavar="LIST",
                         help="what makes the exit status 1, as for compare (default: "
                              f"{','.join(CATEGORIES)}: an A/B exists to judge time)")
 
@@ -91,7 +93,8 @@ def run(args: argparse.Namespace) -> None:
         except OSError as error:
             raise DataError(f"--{side} {getattr(args, side)!r}: cannot start ({error.strerror or error})") from None
         seconds = time.perf_counter() - started
-        print(f"run {index}/{len(order)}: pair {pair} {side}, {seconds:.0f} s, exit {status}", file=sys.stderr, flush=True)
+        print(f"run {index}/{len(order)}: pair {pair} {side}, {seconds:.0f} s, exit {status}", file=sys.stderr,
+              flush=True)
         if status != 0 and not (target / "results.json").is_file():
             raise DataError(f"pair {pair} {side}: the command exited with status {status} and wrote no "
                             f"results.json; its output is in {log}")

@@ -105,7 +105,8 @@ def paired_runs_test(base_runs: Sequence[Sequence[float]], new_runs: Sequence[Se
     pairs = len(base_runs)
     if pairs < MIN_PAIRS or len(new_runs) != pairs or not new_runs[0]:
         return None
-    differences = [statistics.fmean(new[b] - base[b] for b in range(len(new))) for base, new in zip(base_runs, new_runs)]
+    differences = [statistics.fmean(new[b] - base[b] for b in range(len(new)))
+                   for base, new in zip(base_runs, new_runs)]
     spread = statistics.stdev(differences)
     return _t_test(statistics.fmean(differences), spread, spread / math.sqrt(pairs), pairs - 1)
 
@@ -124,7 +125,8 @@ def _t_test(shift: float, spread: float, scale: float, df: int) -> dict:
 _MAX_EXPONENT = 700.0  # math.exp overflows a float just above 709
 
 
-def detectable_factor(scale: float, df: int, families: int, *, factor: float = FACTOR, alpha: float = ALPHA) -> float | None:
+def detectable_factor(scale: float, df: int, families: int, *, factor: float = FACTOR,
+                      alpha: float = ALPHA) -> float | None:
     """The smallest slowdown (as a factor) a family could be flagged at when its shift has standard error
     ``scale`` (log) with ``df`` degrees of freedom, among ``families`` families (Holm's first step,
     alpha / families)."""

@@ -6,8 +6,9 @@ profile with these values, and options given on the command line override single
 
 from __future__ import annotations
 
-from prunebench.model.constants import MNIST_TEST_IMAGES, PAPER_TRAIN_STEPS
+from prunebench.model.constants import LEARNING_RATE, MNIST_TEST_IMAGES, PAPER_TRAIN_STEPS
 from prunebench.prune.methods import METHODS
+from prunebench.prune.policy import DEFAULT_PRUNED
 
 # Settings that change a model's weights, and with the test images its accuracy: runs that differ in any
 # of them are different experiments, not a change of code.
@@ -34,3 +35,5 @@ PROFILES = {
                 "batches": (1, 32), "network_batches": (1, 32),
                 "ratios": (0.9, 0.95, 0.98, 0.99), "methods": tuple(METHODS)},
 }
+# The settings every profile shares, so PROFILES does not name them: the suite's own defaults.
+SHARED_SETTINGS = {"variables": DEFAULT_PRUNED, "learning_rate": LEARNING_RATE}

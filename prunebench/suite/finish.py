@@ -14,7 +14,9 @@ from prunebench.results import paths
 from prunebench.results.contract import SCHEMA_VERSION, load_results, merge_results, save_results
 from prunebench.results.keys import FC1_SECTIONS
 from prunebench.suite.config import machine_record, now_iso
-from prunebench.verdicts.claims import evaluate_claims, load_expectations, machine_noise
+from prunebench.verdicts.claims import load_expectations
+from prunebench.verdicts.evidence import machine_noise
+from prunebench.verdicts.judging import evaluate_claims
 
 
 def assemble(state) -> dict:

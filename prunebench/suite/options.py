@@ -1,12 +1,12 @@
 """Every option declared once, shared by the ``prunebench`` command line and the pytest suite.
 
 Both argparse and pytest's ``parser.addoption`` take the same arguments, so one ``Option`` adds itself
-to either. Values are checked by the parsers below: a bad value is a one-line usage error naming it.
+to either. Values are checked by the parsers below and the number parsers of ``prunebench.validators``:
+a bad value is a one-line usage error naming it.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,43 +17,8 @@ from prunebench.errors import UsageError
 from prunebench.prune.methods import DEFAULT_METHOD, METHODS, parse_methods
 from prunebench.prune.policy import parse_variable_names
 from prunebench.prune.ratio import parse_ratio
+from prunebench.validators import argparse_type, margin, non_negative_int, positive_int
 from prunebench.verdicts.margins import DEFAULT_ACCURACY_MARGIN, DEFAULT_TIME_MARGIN
-
-
-def _argparse_type(parse: Callable[[str], Any], name: str) -> Callable[[str], Any]:
-    """Turn our UsageError into argparse's type error, so argparse prints one line and exits 2."""
-
-    def convert(text: str) -> Any:
-        try:
-            return parse(text)
-        except UsageError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
-
-    convert.__name__ = name
-    return convert
-
-
-def _count(text: str, minimum: int, what: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise UsageError(f"{what} {text!r} is not a whole number") from None
-    if value < minimum:
-        raise UsageError(f"{what} {text!r} must be at least {minimum}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    return _count(text, 1, "value")
-
-
-def non_negative_int(text: str) -> int:
-    return _count(text, 0, "value")
-
-
-def steps_or_all(text: str) -> int:
-    """Evaluation steps: 0 (or 'none'/'all') means the whole test set."""
-    return 0 if text.strip().lower() in ("none", "all") else _count(text, 0, "step count")
 
 
 def directory_path(text: str) -> Path:
@@ -89,7 +54,7 @@ class Option:
         extra flags, e.g. the paper's ``--train-data-dir`` for ``--data-dir``."""
         kwargs = {"dest": self.dest, "default": self.default, "help": self.help, **self.extra}
         if self.parse is not None:
-            kwargs["type"] = _argparse_type(self.parse, self.dest)
+            kwargs["type"] = argparse_type(self.parse, self.dest)
         kwargs.update(overrides)
         add(*aliases, *self.flags, **kwargs)
 
@@ -120,16 +85,6 @@ METHODS_OPTION = Option(("--methods",), "methods", parse_methods, None,
 RESULTS_DIR = Option(("--results-dir",), "results_dir", directory_path, None,
                      "directory of results.json, report.md, figures and benchmark JSON (default $PRUNEBENCH_RESULTS, "
                      "else results/ of the checkout, else of the working directory)")
-
-
-def margin(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"margin {text!r} is not a number") from None
-    if not 0 < value < 1:
-        raise UsageError(f"margin {text!r} must lie between 0 and 1 (a fraction, e.g. 0.01)")
-    return value
 
 
 # Equivalence margins of the absence claims (b) and (c); why these defaults: docs/verdicts.md.

@@ -121,7 +121,8 @@ def equivalence_verdict(intervals: dict[float, Interval], margin: float, log_sca
         return ("refuted", f"at ratio {worst:g} the change {show(iv.effect)} (90% CI {show(iv.low)} to "
                 f"{show(iv.high)}) lies wholly outside the margin", reached)
     if inside:
-        return "supported", f"every ratio's 90% CI lies within the margin (widest reach {_margin_text(reached, log_scale)})", reached
+        return ("supported", f"every ratio's 90% CI lies within the margin (widest reach "
+                f"{_margin_text(reached, log_scale)})", reached)
     straddling = [ratio for ratio, iv in intervals.items() if not (low_bound < iv.low and iv.high < high_bound)]
     return ("inconclusive", f"the 90% CI at ratio(s) {', '.join(f'{r:g}' for r in straddling)} crosses the "
             f"margin; the data support a margin of {_margin_text(reached, log_scale)}", reached)

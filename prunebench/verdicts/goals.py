@@ -5,7 +5,8 @@ that can only pass or xfail. A goal the committed runs meet also carries a gate:
 less a stated margin for noise, which ``bench/test_goals.py`` asserts on every run that measures the same
 quantity under the same conditions, so a regression fails instead of turning into an xfail.
 
-Everything here reads the results JSON (docs/CONTRACTS.md), so a goal can be judged on any kept run.
+Everything here reads the results JSON (docs/CONTRACTS.md) through ``prunebench.results.readers``, so a goal
+can be judged on any kept run; the judgements are data, which ``prunebench.report.goals_table`` writes as a table.
 """
 
 from __future__ import annotations
@@ -17,10 +18,18 @@ from typing import Any
 
 from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.prune.policy import DEFAULT_PRUNED
-from prunebench.report.document import MISSING, dig, engine_sparsity, fc1_times, median_of, percent, table
 from prunebench.results.keys import FC1_SECTIONS, ratio_key
 from prunebench.results.profiles import PROFILES
-from prunebench.verdicts.claims import method_of
+from prunebench.results.readers import (
+    dig,
+    engine_sparsity,
+    fc1_entries,
+    fc1_times,
+    median_of,
+    percent,
+    smallest_lossless,
+)
+from prunebench.verdicts.evidence import method_of
 from prunebench.verdicts.paper import MIB
 
 DEVICE = "cpu"  # the goals are CPU targets: FC1 timings on a GPU are not judged here
@@ -136,14 +145,6 @@ class Goal:
 
 # ---- measures -----------------------------------------------------------------------------------------
 
-def smallest_lossless(formats: dict, field_name: str = "model_bytes") -> tuple[int, str] | None:
-    """(bytes, format) of the smallest lossless format of one model's ``formats`` entry, by ``field_name``."""
-    from prunebench.prune.formats import FORMATS
-
-    sizes = [(row[field_name], name) for name, row in formats.items() if name in FORMATS and FORMATS[name].lossless]
-    return min(sizes, default=None)
-
-
 def largest_best_size(results: dict, ratio: float) -> Measurement | None:
     """The whole model at ``ratio`` in its smallest lossless format, the largest over seeds and methods: the
     goal holds for every model of the run or not at all."""
@@ -173,10 +174,6 @@ class Race:
         return f"{self.sparse} {self.sparse_s * 1e3:.4f} ms vs {self.dense} {self.dense_s * 1e3:.4f} ms"
 
 
-def fc1_entries(results: dict, section: str) -> dict[float, dict]:
-    return {ratio_key(entry["ratio"]): entry for entry in results.get(section) or []}
-
-
 def fastest(times: dict[str, float]) -> tuple[str, float] | None:
     return min(times.items(), key=lambda item: item[1], default=None)
 
@@ -190,8 +187,8 @@ def fc1_races(results: dict, scope: str, batch: int) -> dict[float, Race]:
     dense_entries, sparse_entries = fc1_entries(results, "fc1"), fc1_entries(results, section)
     races = {}
     for ratio, entry in sparse_entries.items():
-        dense = fastest(fc1_times(dense_entries.get(ratio), sparse, False, DEVICE, "fc1", str(batch)))
-        fast = fastest(fc1_times(entry, sparse, True, DEVICE, scope, str(batch)))
+        dense = fastest(fc1_times(dense_entries.get(ratio), sparse, False, DEVICE, "fc1", batch))
+        fast = fastest(fc1_times(entry, sparse, True, DEVICE, scope, batch))
         if dense and fast:
             races[ratio] = Race(*dense, *fast)
     return races
@@ -216,9 +213,9 @@ def narrow_fc1_speedup(results: dict, ratio: float, batch: int) -> Measurement |
     """FC1 without ``ratio`` of its neurons (the narrower dense layer) against the best dense engine on the
     unpruned layer, both on the dense engines."""
     sparse = engine_sparsity(results)
-    unpruned = fastest(fc1_times(fc1_entries(results, "fc1").get(0.0), sparse, False, DEVICE, "fc1", str(batch)))
+    unpruned = fastest(fc1_times(fc1_entries(results, "fc1").get(0.0), sparse, False, DEVICE, "fc1", batch))
     narrow = fastest(fc1_times(fc1_entries(results, "fc1_neurons").get(ratio_key(ratio)), sparse, False, DEVICE,
-                               "fc1-neurons", str(batch)))
+                               "fc1-neurons", batch))
     if not unpruned or not narrow:
         return None
     return Measurement(unpruned[1] / narrow[1], f"{narrow[0]} {narrow[1] * 1e3:.4f} ms without {percent(ratio)} of "
@@ -279,7 +276,7 @@ GOALS = (
          # 10.87x (tflite-sparse 0.0063 vs tflite-dense 0.0690 ms): at half, losing LiteRT's block-sparse kernel
          # (DENSIFY runs about as fast as dense; the next block engine, numba-bcsr, reached 4.8x) fails it.
          gate=Gate(10.9, TIME_GATE_MARGIN, "docs/methods-10k-run-2026-11-29", every_engine=True)),
-    # Met once (1.83x in docs/paper-run, 2026-11-26, against a tflite-dense twice as slow as since), not in the
+    # Met once (1.83x in the paper run of 2026-11-26, tests/data/schema1-paper-run, against a tflite-dense twice as slow as since), not in the
     # three runs since (1.02x, 0.98x, 1.09x): no gate.
     Goal("fc1-batch-32-1.5x-from-90", "FC1 at batch 32, pruned weight by weight: the best sparse engine at least "
          "1.5x faster than the best dense one from 90%", 1.5, SPEEDUP, False,
@@ -300,37 +297,27 @@ GOALS = (
 )
 
 
-# ---- the table ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Judgement:
+    """One goal judged on one results dict: the facts the goals table and the session's summary show."""
 
-def status_text(goal: Goal, results: dict, measurement: Measurement | None) -> str:
-    """Met, or the gap to the target, or why these results do not measure the goal."""
-    if measurement is None:
-        missing = goal.needs.missing(results["profile"])
-        return "not measured: " + ("; ".join(missing) or f"no {goal.where} in these results")
-    return "**met**" if goal.met(measurement) else f"**not met**: {goal.unit.gap(measurement.value, goal.target)}"
+    goal: Goal
+    measurement: Measurement | None  # None where the run is not one the goal is defined on, or holds no data
+    not_defined: list[str]  # why the run is not one the goal is defined on (its needs); empty when it is
+    gate_not_applied: list[str]  # why the gate's level does not apply to the run; empty when it does
+    gate: GateCheck | None  # the gate checked on the measurement; None without a gate, measurement or fit
 
-
-def gate_text(goal: Goal, results: dict, measurement: Measurement | None) -> str:
-    """The gate, and whether it holds on these results or why it does not apply to them."""
-    if goal.gate is None:
-        return "none (not met in the current committed runs)"
-    head = f"{'≤' if goal.at_most else '≥'} {goal.unit.text(goal.gate_limit())}"
-    missing = goal.gate_missing(results["profile"])
-    if missing:
-        return f"{head}; not applied here: {'; '.join(missing)}"
-    if measurement is None:
-        return f"{head}; not measured here"
-    return f"{head}: {'holds' if goal.check_gate(measurement).passed else '**fails**'}"
+    @property
+    def met(self) -> bool | None:
+        return None if self.measurement is None else self.goal.met(self.measurement)
 
 
-def goals_table(results: dict) -> str:
-    """Every goal on ``results``: measurement, met or the gap, its gate, and what measures it (a markdown
-    table, for the report and the session's terminal summary)."""
-    rows = []
+def judge_goals(results: dict) -> list[Judgement]:
+    """Every goal judged on ``results``, in the order of ``GOALS``."""
+    judgements = []
     for goal in GOALS:
         measurement = goal.judge(results)
-        measured = MISSING if measurement is None else f"{goal.unit.text(measurement.value)} ({measurement.detail})"
-        where = "; ".join(filter(None, (goal.where, goal.needs.describe())))
-        rows.append([f"`{goal.id}`: {goal.statement}", measured, status_text(goal, results, measurement),
-                     gate_text(goal, results, measurement), where])
-    return table(["goal", "measured", "status", "gate", "measured from"], rows)
+        not_applied = [] if goal.gate is None else goal.gate_missing(results["profile"])
+        check = None if goal.gate is None or not_applied or measurement is None else goal.check_gate(measurement)
+        judgements.append(Judgement(goal, measurement, goal.needs.missing(results["profile"]), not_applied, check))
+    return judgements

@@ -43,18 +43,6 @@ PAPER_RATIOS: dict[float, PaperRatio] = {
     )
 }
 
-CLAIM_STATEMENTS = {
-    "a": "The pruning ratio is positively correlated with the compression: model size falls as the ratio rises.",
-    "b": "The pruning ratio is not correlated with prediction accuracy.",
-    "c": "The pruning ratio is not correlated with prediction time.",
-    "d": "Compression takes effect only from a pruning ratio of 50%: below it the model is not smaller than the original.",
-}
-
-
-# The same claims in a few words, for tables that must fit a screen.
-CLAIM_SHORT = {"a": "size falls as the ratio rises", "b": "accuracy does not change with the ratio",
-               "c": "prediction time does not change with the ratio", "d": "compression only from 50%"}
-
 
 def paper_zero_count(ratio: float, total: int) -> int:
     """Weights the paper zeroed: floor(ratio·n) + 1, one more than the exact share.

@@ -1,9 +1,13 @@
-"""Statistics shared by the verdicts, the comparison and the report: one onset rule, one Holm adjustment."""
+"""Statistics shared by the verdicts, the comparison and the report: one onset rule, one Holm adjustment,
+one median per ratio."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from prunebench.results.keys import ratio_key
 
 BOOTSTRAP_SEED = 2020  # every bootstrap interval is drawn from this seed, so a verdict is reproducible
 
@@ -19,10 +23,20 @@ def onset(ratios: Iterable[float], holds: Iterable[bool]) -> float | None:
     return start
 
 
-def crossover(ratios: Iterable[float], sparse: Iterable[float | None], best_dense: Iterable[float | None]) -> float | None:
+def medians_by_ratio(x: Iterable[float], y: Iterable[float]) -> dict[float, float]:
+    """Median of y per distinct x (over seeds), keyed and sorted by x."""
+    groups: dict[float, list[float]] = {}
+    for ratio, value in zip(x, y):
+        groups.setdefault(ratio_key(ratio), []).append(float(value))
+    return {ratio: statistics.median(groups[ratio]) for ratio in sorted(groups)}
+
+
+def crossover(ratios: Iterable[float], sparse: Iterable[float | None],
+              best_dense: Iterable[float | None]) -> float | None:
     """Smallest ratio from which the sparse time is at most the best dense time at every larger measured
     ratio too (None if never); ratios where either time is missing do not count."""
-    measured = [(r, s, d) for r, s, d in zip(ratios, sparse, best_dense, strict=True) if s is not None and d is not None]
+    measured = [(r, s, d) for r, s, d in zip(ratios, sparse, best_dense, strict=True)
+                if s is not None and d is not None]
     return onset([r for r, _, _ in measured], [s <= d for _, s, d in measured])
 
 

@@ -1,0 +1,84 @@
+"""The pruning methods in the report: accuracy, size and time against sparsity per method, each trained with
+the same budget after the baseline, and each method's schedule."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from prunebench.report.figures import METHODS_FIGURE
+from prunebench.report.markdown import MISSING, cell, ms, parse_timing_key, table, with_spread
+from prunebench.results.readers import dig, models_by_ratio, percent, smallest_lossless
+from prunebench.verdicts.evidence import method_of
+from prunebench.verdicts.paper import MIB
+
+
+def methods_section(results: dict, methods: list[str]) -> str:
+    """The frontier: accuracy against sparsity per pruning method, each with the same training budget."""
+    baseline = [model for model in results["models"] if model["ratio"] == 0]
+    by_method = {method: models_by_ratio({"models": [m for m in results["models"] if method_of(m) == method]})
+                 for method in methods}
+    ratios = sorted({ratio for groups in by_method.values() for ratio in groups})
+    accuracy = dig("accuracy", "dense")
+    tfmot = {float(row["ratio"]): row["accuracy"] for row in (results.get("references") or {}).get("tfmot-gradual", [])}
+    extra = ["tfmot (gradual's reference)"] if tfmot else []
+    rows = [["0% (baseline)", *[with_spread(baseline, accuracy, ".4f")] * len(methods), *[""] * len(extra)]]
+    rows += [[percent(ratio), *[with_spread(by_method[m].get(ratio, []), accuracy, ".4f") for m in methods],
+              *([cell(tfmot.get(ratio), ".4f")] if tfmot else [])] for ratio in ratios]
+    before = [[percent(ratio), *[with_spread(by_method[m].get(ratio, []), dig("accuracy", "before_retrain"), ".4f")
+                                 for m in methods]] for ratio in ratios]
+    sizes = [[percent(ratio), *[best_lossless_size(by_method[m].get(ratio, [])) for m in methods]] for ratio in ratios]
+    places = sorted({parse_timing_key(key)[1::2] for model in results["models"] for key in model.get("timings") or {}
+                     if parse_timing_key(key)[2] == "network"})
+    time_tables = ""
+    for device, batch in places:
+        time_rows = [[percent(0.0), *[fastest_network(baseline, device, batch)] * len(methods)]]
+        time_rows += [[percent(ratio), *[fastest_network(by_method[m].get(ratio, []), device, batch) for m in methods]]
+                      for ratio in ratios]
+        time_tables += (f"\nWhole network, {device}, batch {batch}: the fastest engine's median ms (and the "
+                        "engine):\n\n" + table(["ratio", *methods], time_rows))
+    budget_rows = []
+    for method in methods:
+        models = [model for groups in by_method[method].values() for model in groups]
+        budgets = sorted({model.get("train_steps_after_baseline") for model in models} - {None})
+        schedule = next((model.get("schedule") for model in models if model.get("schedule")), None) or {}
+        params = ", ".join(f"{key} {value}" for key, value in sorted(schedule.items()) if key != "events")
+        events = len(schedule.get("events", [])) or 1
+        budget_rows.append([method, ", ".join(map(str, budgets)) or MISSING, str(events),
+                            params or "ranking layer (the paper's one-shot)"])
+    return ("## Pruning methods: accuracy against sparsity\n\nDense test accuracy (median over seeds) of each "
+            "method at each ratio. Every method trains the same number of steps after the baseline, so a "
+            "difference comes from the method, not from more training.\n\n"
+            + table(["ratio", *methods, *extra], rows)
+            + ("\ntfmot: TF Model Optimization's prune_low_magnitude with gradual's schedule, from the same "
+               "baseline, batches and budget, but a fresh Adam (bench/test_tfmot_reference.py).\n" if tfmot else "")
+            + "\nAccuracy just after the last pruning event, before the training that follows it:\n\n"
+            + table(["ratio", *methods], before)
+            + "\nWhole-model size in the smallest lossless storage format (median MiB over seeds; the format "
+              "of the first seed):\n\n" + table(["ratio", *methods], sizes)
+            + time_tables
+            + "\nBudgets and schedules:\n\n"
+            + table(["method", "training steps after the baseline", "pruning events", "schedule"], budget_rows)
+            + f"\n![{Path(METHODS_FIGURE).stem}](figures/{METHODS_FIGURE})\n")
+
+
+def fastest_network(models: list[dict], device: str, batch: str) -> str:
+    """The fastest engine's whole-network median ms at (device, batch), as the median over ``models``."""
+    medians: dict[str, list[float]] = {}
+    for model in models:
+        for key, timing in (model.get("timings") or {}).items():
+            engine, where, scope, size = parse_timing_key(key)
+            if (where, scope, size) == (device, "network", batch):
+                medians.setdefault(engine, []).append(timing["median_s"])
+    if not medians:
+        return MISSING
+    engine = min(medians, key=lambda name: statistics.median(medians[name]))
+    return f"{cell(ms(statistics.median(medians[engine])), '.3g')} ({engine})"
+
+
+def best_lossless_size(models: list[dict]) -> str:
+    """The smallest lossless format's whole-model MiB (median over ``models``) and that format's name."""
+    found = [best for model in models if (best := smallest_lossless(model["formats"])) is not None]
+    if not found:
+        return MISSING
+    return f"{statistics.median(size for size, _ in found) / MIB:.3g} ({found[0][1]})"
