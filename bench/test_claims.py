@@ -12,9 +12,10 @@ claim ends as one of ``prunebench.verdicts.judging.OUTCOMES`` (docs/verdicts.md)
   is held to its expectation like any other.
 - not gated: a skip saying why no expectation applies (a converter's engine, a run off its profile's protocol).
 - undecided: a gated time verdict still inconclusive after retiming. Rule: each such subject's timing key
-  gets more interleaved rounds (``bench.retiming``) and the claims are judged again. One still inconclusive fails if its point estimates lean against the
-  expectation (``TimeUnchanged.wrong_side``); otherwise it is skipped with its noise and interval, unless more than
-  ``MAX_UNDECIDED_SHARE`` of the gated time subjects are undecided: then each fails, the run too noisy to gate.
+  gets more interleaved rounds (``bench.retiming``) and the claims are judged again. One still inconclusive fails if
+  its point estimates lean against the expectation (``TimeUnchanged.wrong_side``); otherwise it is skipped with its
+  noise and interval, unless more than ``MAX_UNDECIDED_SHARE`` of the gated time subjects are undecided: then each
+  fails, the run too noisy to gate.
 
 Time claims are items only for devices an engine runs on here; an engine that cannot run on one of its devices
 (no GPU visible, a package missing) gets one skip item with the reason. When benchmarks are off

@@ -93,7 +93,8 @@ def _record_network_timings(benchmark, session_state, all_models, key: str, samp
     """Each model's timing entry under ``key`` from the interleaved rounds so far: an unpruned model's rounds
     are the geometric mean over its instances, round by round."""
     for model in all_models:
-        instances = [np.asarray(samples[(model.spec, i)]) for i in range(REFERENCE_INSTANCES if model.spec.ratio == 0 else 1)]
+        instances = [np.asarray(samples[(model.spec, i)])
+                     for i in range(REFERENCE_INSTANCES if model.spec.ratio == 0 else 1)]
         rounds = np.exp(np.mean(np.log(instances), axis=0))  # per round, over the instances
         session_state.timings.setdefault(model.spec, {})[key] = {**timing_entry(list(rounds)),
                                                                   "instances": len(instances)}

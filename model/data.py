@@ -144,7 +144,8 @@ def _load_from_keras() -> Mnist:
         ) from None
     for split, images, labels in (("train", train_images, train_labels), ("test", test_images, test_labels)):
         if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
-            raise DataError(f"{KERAS_SOURCE}: {split} images are {images.dtype} {images.shape}, expected uint8 [N,28,28]")
+            raise DataError(f"{KERAS_SOURCE}: {split} images are {images.dtype} {images.shape}, "
+                            "expected uint8 [N,28,28]")
         _check_split(images, labels, f"{KERAS_SOURCE} {split} images", f"{KERAS_SOURCE} {split} labels")
     return _mnist(train_images, train_labels.astype(np.uint8), test_images, test_labels.astype(np.uint8), KERAS_SOURCE)
 

@@ -1,4 +1,5 @@
-"""Training as the TensorFlow tutorial the paper follows: Adam at its learning rate (model/constants.py), fixed steps at a batch size."""
+"""Training as the TensorFlow tutorial the paper follows: Adam at its learning rate (model/constants.py), fixed steps
+at a batch size."""
 
 from __future__ import annotations
 

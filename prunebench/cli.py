@@ -90,7 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     RESULTS_DIR.add_to(report.add_argument)
     report.add_argument("--out", type=Path, help="output directory (default: beside the JSON)")
 
-    compare = commands.add_parser("compare", help="compare results JSON (baselines, then the new run): compression, claims, timings")
+    compare = commands.add_parser("compare", help="compare results JSON (baselines, then the new run): compression, "
+                                                  "claims, timings")
     from prunebench.compare.command import add_arguments as add_compare_arguments
 
     add_compare_arguments(compare)

@@ -171,7 +171,8 @@ def test_machine_entries_match_by_pattern_and_override_the_derived_expectation()
     # the first pattern that matches applies, in file order; a subject it does not name is derived
     assert expected("c", named, "Intel Xeon / no GPU")[0]["verdict"] == "inconclusive"
     derived, not_gated_because = expected("c", other, "AMD EPYC 7B13 / no GPU")
-    assert derived["verdict"] == "supported" and "multiplies every weight" in derived["reason"] and not_gated_because is None
+    assert (derived["verdict"] == "supported" and "multiplies every weight" in derived["reason"]
+            and not_gated_because is None)
     assert expected("a", "size:x", "Intel Xeon / no GPU") == ({}, None)
     assert str(machine_class({"cpu": "AMD EPYC", "gpus": ["GPU:0"]})) == "AMD EPYC / GPU:0"
     assert range_of(0.9) == "paper" and range_of(0.95) == "beyond"
@@ -236,7 +237,8 @@ def test_a_run_off_its_profiles_protocol_is_judged_but_not_gated():
     # the settings that change a model's weights or accuracy, as compare counts them: the learning rate too
     assert protocol_overrides({"name": "quick", **quick, "learning_rate": 1e-3}) == [
         "learning_rate 0.001 (profile: 0.0001)"]
-    assert protocol_overrides({"name": "synthetic", "retrain_steps": 1}) == []  # no such profile: nothing to differ from
+    # no such profile: nothing to differ from
+    assert protocol_overrides({"name": "synthetic", "retrain_steps": 1}) == []
 
     results = fabricate_results()
     results["profile"] = {**results["profile"], "name": "quick", **quick}
@@ -317,7 +319,8 @@ def test_missing_baseline_timings_leave_a_time_claim_not_judged_and_gated():
 def _time_claim(expected: str, effects: list[float], verdict: str = "inconclusive", **fields) -> dict:
     return {"id": "c", "range": "paper", "subject": "time:tf-dense/cpu/network/batch=1", "method": "oneshot",
             "gated": True, "judged": True, "narrowed": False, "expected": expected, "verdict": verdict,
-            "margin": 0.1, "noise": 0.2, "per_ratio": [{"ratio": 0.5 + i / 10, "effect": e} for i, e in enumerate(effects)],
+            "margin": 0.1, "noise": 0.2,
+            "per_ratio": [{"ratio": 0.5 + i / 10, "effect": e} for i, e in enumerate(effects)],
             **fields}
 
 
@@ -327,7 +330,8 @@ def test_an_undecided_time_subject_fails_only_when_it_leans_against_its_expectat
     wrong_side = CLAIMS["c"].wrong_side
 
     assert claim_outcome(_time_claim("supported", [1.02, 1.05])) == "undecided"
-    assert wrong_side(_time_claim("supported", [1.02, 1.15])) and claim_outcome(_time_claim("supported", [1.15])) == "failed"
+    assert (wrong_side(_time_claim("supported", [1.02, 1.15]))
+            and claim_outcome(_time_claim("supported", [1.15])) == "failed")
     assert claim_outcome(_time_claim("refuted", [0.98, 0.85])) == "undecided"  # 0.85 is outside [1/1.1, 1.1]
     assert claim_outcome(_time_claim("refuted", [0.98, 0.95])) == "failed"
     assert claim_outcome(_time_claim("refuted", [0.5], verdict="refuted")) == "passed"
@@ -349,7 +353,8 @@ def test_summary_counts_every_outcome_and_fails_a_run_with_most_time_subjects_un
     size = {"id": "a", "range": "paper", "subject": "size:csr", "method": "oneshot", "gated": True, "judged": True,
             "narrowed": False, "expected": "supported", "verdict": "supported"}
     claims = [size, {**size, "verdict": "refuted"}, {**size, "judged": False, "narrowed": True},
-              _time_claim("supported", [1.0], verdict="supported"), _time_claim("supported", [1.0], verdict="supported"),
+              _time_claim("supported", [1.0], verdict="supported"),
+              _time_claim("supported", [1.0], verdict="supported"),
               _time_claim("supported", [1.03], subject="time:tf-sparse/cpu/network/batch=1", noise=0.31),
               _time_claim("supported", [1.0], gated=False)]
     counts = summary_counts(claims)

@@ -91,7 +91,8 @@ def test_a_neuron_pruned_network_runs_narrower_with_the_same_predictions(name):
     assert_same_predictions(ENGINES[name].network(narrow, ["w_fc1", "w_fc2"])(images(7)), expected)
     fc1 = ENGINES[name].fc1(narrow["w_fc1"], narrow["b_fc1"])(features(7))
     assert fc1.shape == (7, 102)
-    np.testing.assert_allclose(fc1, REFERENCE.fc1(masked["w_fc1"], masked["b_fc1"])(features(7))[:, masks["w_fc2"][:, 0]],
+    np.testing.assert_allclose(fc1,
+                               REFERENCE.fc1(masked["w_fc1"], masked["b_fc1"])(features(7))[:, masks["w_fc2"][:, 0]],
                                rtol=0, atol=TOLERANCE)
 
 
@@ -110,7 +111,8 @@ def test_a_block_pruned_network_gives_the_same_predictions(name):
                             REFERENCE.network(weights, [])(images(7)))
     fc1 = ENGINES[name].fc1(weights["w_fc1"], weights["b_fc1"])
     for batch in BATCHES:
-        assert_same_predictions(fc1(features(batch)), REFERENCE.fc1(weights["w_fc1"], weights["b_fc1"])(features(batch)))
+        assert_same_predictions(fc1(features(batch)),
+                                REFERENCE.fc1(weights["w_fc1"], weights["b_fc1"])(features(batch)))
 
 
 @pytest.mark.parametrize("shape", list(BLOCK_SHAPES))
@@ -212,7 +214,8 @@ def test_sparsity_aware_tflite_file_is_smaller_at_90_percent():
         (lambda w: w.update(w_fc2=np.full((1024, 10), np.nan, np.float32)), DataError, "NaN"),
         (lambda w: w.update(b_fc1=np.zeros(1024, np.int32)), DataError, "dtype"),
         # a narrower fc1 must be narrower throughout
-        (lambda w: w.update(w_fc1=np.zeros((3136, 100), np.float32)), DataError, r"b_fc1 has shape \(1024,\), expected \(100,\)"),
+        (lambda w: w.update(w_fc1=np.zeros((3136, 100), np.float32)), DataError,
+         r"b_fc1 has shape \(1024,\), expected \(100,\)"),
     ],
     ids=["missing", "shape", "nan", "dtype", "narrow-mismatch"],
 )
@@ -232,7 +235,8 @@ def test_bad_pruned_names_raise_usage_error(pruned):
 
 def test_unknown_device_raises_usage_error():
     with pytest.raises(UsageError, match="device: 'tpu'"):
-        ENGINES["scipy-csr"].unavailable_reason("tpu") or ENGINES["scipy-csr"].network(random_weights(0.0), device="tpu")
+        (ENGINES["scipy-csr"].unavailable_reason("tpu")
+         or ENGINES["scipy-csr"].network(random_weights(0.0), device="tpu"))
 
 
 def test_fc1_bytes_read_by_hand():

@@ -190,7 +190,8 @@ def test_corrupt_indices_are_data_errors():
         FORMATS["bitmask+gzip"].decode(zlib.compress(b"x")[:-2])
 
 
-@pytest.mark.parametrize("bad", [np.zeros((2, 2), np.float64), np.zeros(4, np.float32), [[1.0]], np.zeros((1, 2, 2), np.float32)])
+@pytest.mark.parametrize("bad", [np.zeros((2, 2), np.float64), np.zeros(4, np.float32), [[1.0]],
+                                 np.zeros((1, 2, 2), np.float32)])
 def test_bad_weights_are_usage_errors(bad):
     with pytest.raises(UsageError, match="^weights: expected a 2-D float32 array"):
         FORMATS["bitmask"].encode(bad)
@@ -241,7 +242,8 @@ def test_break_even_ratio(sizes, reference, expected):
 def small_model(ratio: float) -> dict[str, np.ndarray]:
     """The MNIST CNN's variable shapes, scaled down in the fc layers so the test stays fast."""
     rng = np.random.default_rng(7)
-    shapes = {"w_conv1": (5, 5, 1, 32), "b_conv1": (32,), "w_fc1": (196, 64), "b_fc1": (64,), "w_fc2": (64, 10), "b_fc2": (10,)}
+    shapes = {"w_conv1": (5, 5, 1, 32), "b_conv1": (32,), "w_fc1": (196, 64), "b_fc1": (64,), "w_fc2": (64, 10),
+              "b_fc2": (10,)}
     weights = {name: rng.normal(0, 0.05, shape).astype(np.float32) for name, shape in shapes.items()}
     for name in ("w_fc1", "w_fc2"):
         threshold = np.quantile(np.abs(weights[name]), ratio)
@@ -252,7 +254,8 @@ def small_model(ratio: float) -> dict[str, np.ndarray]:
 def test_model_nbytes_adds_the_dense_rest_through_the_same_codec():
     weights = small_model(0.9)
     rest = ["w_conv1", "b_conv1", "b_fc1", "b_fc2"]
-    for name, rest_name in (("bitmask", "dense-float32"), ("bitmask+zstd", "dense-float32+zstd"), ("csr-int32+gzip", "dense-float32+gzip")):
+    for name, rest_name in (("bitmask", "dense-float32"), ("bitmask+zstd", "dense-float32+zstd"),
+                            ("csr-int32+gzip", "dense-float32+gzip")):
         fmt, dense = FORMATS[name], FORMATS[rest_name]
         expected = sum(fmt.nbytes(as_matrix(v, weights[v])) for v in ("w_fc1", "w_fc2"))
         expected += sum(dense.nbytes(as_matrix(v, weights[v])) for v in rest)
@@ -264,7 +267,8 @@ def test_model_nbytes_prunes_conv_kernels_as_matrices():
     kernel = weights["w_conv1"]
     assert as_matrix("w_conv1", kernel).shape == (25, 32)
     everything = list(weights)
-    assert model_nbytes(FORMATS["dense-float32"], weights, everything) == model_nbytes(FORMATS["dense-float32"], weights, [])
+    assert (model_nbytes(FORMATS["dense-float32"], weights, everything)
+            == model_nbytes(FORMATS["dense-float32"], weights, []))
 
 
 def test_size_table_matches_model_nbytes_and_bound():
@@ -297,7 +301,8 @@ def test_structured_formats_pay_for_structure_not_elements():
 
     rng = np.random.default_rng(0)
     kernel = rng.standard_normal((64, 32)).astype(np.float32)
-    blocked = np.where(nested_masks({"k": kernel}, ("k",), 0.75, block_ranking("1x4"))["k"], kernel, 0).astype(np.float32)
+    blocked = np.where(nested_masks({"k": kernel}, ("k",), 0.75, block_ranking("1x4"))["k"],
+                       kernel, 0).astype(np.float32)
     header = FORMATS["bitmask-1x4"].nbytes(np.zeros((0, 0), np.float32))
     assert FORMATS["bitmask-1x4"].nbytes(blocked) == header + 64 * 32 // 4 // 8 + 4 * np.count_nonzero(blocked)
     assert FORMATS["bitmask-1x4"].nbytes(blocked) < FORMATS["bitmask"].nbytes(blocked)

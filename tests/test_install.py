@@ -112,7 +112,8 @@ def installed(tmp_path_factory):
 def test_the_wheel_installs_one_namespace_with_its_expectations(installed):
     site = installed["site"]
     assert not (site / "model").exists() and not (site / "prune").exists()
-    assert (site / "prunebench" / "model" / "cnn.py").is_file() and (site / "prunebench" / "prune" / "masks.py").is_file()
+    assert ((site / "prunebench" / "model" / "cnn.py").is_file()
+            and (site / "prunebench" / "prune" / "masks.py").is_file())
     with zipfile.ZipFile(installed["wheel"]) as wheel:
         names = wheel.namelist()
     top_level = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
@@ -122,7 +123,8 @@ def test_the_wheel_installs_one_namespace_with_its_expectations(installed):
         json.loads((site / "prunebench" / "expectations" / f"{profile}.json").read_text())
 
     probe = ("import json, prunebench, prunebench.results.paths as p, prunebench.prune.masks as m; "
-             "print(json.dumps([prunebench.__file__, m.__file__, str(p.expectations_file('paper')), str(p.results_dir())]))")
+             "print(json.dumps([prunebench.__file__, m.__file__, str(p.expectations_file('paper')), "
+             "str(p.results_dir())]))")
     cwd = installed["scratch"] / "probe"
     cwd.mkdir()
     package, masks, expectations, results = json.loads(run([installed["python"], "-c", probe], cwd=cwd).stdout)
@@ -139,7 +141,8 @@ def test_report_from_an_empty_directory_writes_into_it(installed):
     site_before = sorted(installed["site"].rglob("*"))
 
     missing = run([installed["script"], "report"], cwd=work, check=False)
-    assert missing.returncode == 1 and str(work.resolve() / "results" / "results.json") in missing.stderr, missing.stderr
+    assert (missing.returncode == 1
+            and str(work.resolve() / "results" / "results.json") in missing.stderr), missing.stderr
     assert not list(work.iterdir()), "a failed report leaves the working directory empty"
 
     (work / "results").mkdir()

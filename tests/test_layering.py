@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE_DIRS = {"prunebench": ROOT / "prunebench", "prunebench.model": ROOT / "model", "prunebench.prune": ROOT / "prune"}
+PACKAGE_DIRS = {"prunebench": ROOT / "prunebench", "prunebench.model": ROOT / "model",
+                "prunebench.prune": ROOT / "prune"}
 TENSORFLOW = ("tensorflow", "keras", "tf_keras", "tensorflow_model_optimization")
 JUDGING = ("prunebench.verdicts", "prunebench.compare", "prunebench.report")
 
@@ -44,7 +45,8 @@ def imports_of(name: str, path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], *filter(None, [base])])
+                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1],
+                                 *filter(None, [base])])
             names.add(base)
             names.update(f"{base}.{alias.name}" for alias in node.names)
     return names

@@ -278,7 +278,8 @@ def test_removed_neurons_stay_removed_and_other_variables_are_refused():
     weights = _fc_weights(1)
     first = nested_masks(weights, ("w_fc1", "w_fc2"), 0.5, "neuron")
     # training moves the survivors; a removed neuron's large bias does not bring it back
-    moved = {name: np.where(first[name], w * 0.01, np.float32(0)) if name in first else w for name, w in weights.items()}
+    moved = {name: np.where(first[name], w * 0.01, np.float32(0)) if name in first else w
+             for name, w in weights.items()}
     second = nested_masks(moved, ("w_fc1", "w_fc2"), 0.75, "neuron", keep=first)
     assert not np.any(second["w_fc1"] & ~first["w_fc1"]) and int((~second["w_fc1"][0]).sum()) == 48
     with pytest.raises(ValueError, match="exactly w_fc1, w_fc2"):

@@ -90,7 +90,8 @@ def test_every_stored_copy_of_a_pruned_weight_is_positive_zero(run):
     format's round trip and the LiteRT file: a pruned weight is +0.0 in each."""
     from prunebench.model.engines.litert import interpreter_class, tflite_model_bytes
 
-    pruned_at = {name: w == 0 for name, w in load_dense(run / "t" / "step_2_1")[0].items() if name in ("w_fc1", "w_fc2")}
+    pruned_at = {name: w == 0 for name, w in load_dense(run / "t" / "step_2_1")[0].items()
+                 if name in ("w_fc1", "w_fc2")}
     step_2_2 = load_dense(run / "t" / "step_2_2")[0]
     copies = {"step_2_1": load_dense(run / "t" / "step_2_1")[0], "step_2_2": step_2_2,
               "step_3": load_sparse(run / "t" / "step_3")[0],

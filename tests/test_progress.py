@@ -54,7 +54,8 @@ def test_live_line_shows_model_phase_step_elapsed_and_time_left():
     bar.phase("measuring")
     clock.now = 25.0  # 5 s outside training: the overhead expected of each model still to come
     bar.model_finished()
-    assert emitted[-1] == ("end", "prunebench build: model 1/3 ratio=0 seed=0 built in 0:25 | elapsed 0:25 | left ~0:18")
+    assert emitted[-1] == ("end",
+                           "prunebench build: model 1/3 ratio=0 seed=0 built in 0:25 | elapsed 0:25 | left ~0:18")
 
     bar.model_started(PLAN[1])
     bar.phase("retraining")
@@ -73,7 +74,8 @@ def test_a_model_from_the_cache_and_an_unplanned_one():
     bar, clock, emitted = progress(live=True)
     bar.model_started(PLAN[0])
     bar.model_finished()
-    assert emitted[-1] == ("end", "prunebench build: model 1/3 ratio=0 seed=0 reused from the cache | elapsed 0:00 | left ~?")
+    assert emitted[-1] == ("end",
+                           "prunebench build: model 1/3 ratio=0 seed=0 reused from the cache | elapsed 0:00 | left ~?")
     bar.model_started(ModelSpec(0.3, 7))
     assert emitted[-1][1].startswith("prunebench build: model 2/4 ratio=0.3 seed=7 | starting")
 

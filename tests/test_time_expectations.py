@@ -156,9 +156,11 @@ def test_time_claims_are_items_only_where_the_engine_runs(monkeypatch):
 
     from bench.test_claims import benchmarks_off, engine_devices
 
-    engine = SimpleNamespace(devices=("cpu", "gpu"), unavailable_reason=lambda d: "TensorFlow sees no GPU" if d == "gpu" else None)
+    engine = SimpleNamespace(devices=("cpu", "gpu"),
+                             unavailable_reason=lambda d: "TensorFlow sees no GPU" if d == "gpu" else None)
     assert engine_devices("tf-dense", engine) == (["cpu"], "tf-dense on gpu: TensorFlow sees no GPU")
-    assert engine_devices("scipy-csr", SimpleNamespace(devices=("cpu",), unavailable_reason=lambda d: None)) == (["cpu"], None)
+    assert (engine_devices("scipy-csr", SimpleNamespace(devices=("cpu",), unavailable_reason=lambda d: None))
+            == (["cpu"], None))
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     options = {"benchmark_disable": True, "benchmark_enable": False, "benchmark_skip": False, "dist": "no"}
     config = SimpleNamespace(getoption=lambda name, default=None: options.get(name, default))

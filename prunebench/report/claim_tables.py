@@ -78,7 +78,8 @@ def summary_section(results: dict, methods: Sequence[str] = (), models: int | No
             if main is None:
                 continue
             rows.append([f"({claim_id}) {CLAIMS[claim_id].short}", f"`{subject}`", verdict_text(paper),
-                         verdict_text(beyond), CLAIMS[main["id"]].effect_text(main), CLAIMS[main["id"]].margin_text(main), main.get("basis", "")])
+                         verdict_text(beyond), CLAIMS[main["id"]].effect_text(main),
+                         CLAIMS[main["id"]].margin_text(main), main.get("basis", "")])
     counts = []
     for claim_id in SUMMARY_SUBJECTS:
         for name in RANGES:

@@ -16,4 +16,5 @@ class MachineClass(NamedTuple):
 def machine_class(machine: dict | None) -> MachineClass:
     """The class of a results JSON's ``machine`` record (GPUs sorted, so that their order does not matter)."""
     machine = machine or {}
-    return MachineClass(str(machine.get("cpu") or "unknown cpu"), tuple(sorted(str(gpu) for gpu in machine.get("gpus") or ())))
+    return MachineClass(str(machine.get("cpu") or "unknown cpu"),
+                        tuple(sorted(str(gpu) for gpu in machine.get("gpus") or ())))

@@ -17,7 +17,8 @@ ACCURACY_SETTINGS = (*WEIGHT_SETTINGS, "eval_images")
 
 # The paper's protocol and a profile small enough for CI; options above override single fields.
 PROFILES = {
-    "paper": {"max_steps": PAPER_TRAIN_STEPS, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1, "eval_images": MNIST_TEST_IMAGES,
+    "paper": {"max_steps": PAPER_TRAIN_STEPS, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1,
+              "eval_images": MNIST_TEST_IMAGES,
               "batches": (1, 32, "all"),
               # the paper's eval commands time batches of 32; whole-test-set network rounds of the sparse
               # engines take up to a minute each, too many for interleaved rounds within the time budget
@@ -31,7 +32,8 @@ PROFILES = {
     # methods: every registered method with the paper's step budgets (10,000 baseline, 2,000 after it for every
     # method) at the high ratios where one-shot is weak; the whole test set, networks timed at batch 1 and 32
     # on the paper's two networks only.
-    "methods": {"max_steps": PAPER_TRAIN_STEPS, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1, "eval_images": MNIST_TEST_IMAGES,
+    "methods": {"max_steps": PAPER_TRAIN_STEPS, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1,
+                "eval_images": MNIST_TEST_IMAGES,
                 "batches": (1, 32), "network_batches": (1, 32),
                 "ratios": (0.9, 0.95, 0.98, 0.99), "methods": tuple(METHODS)},
 }

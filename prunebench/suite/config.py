@@ -62,7 +62,8 @@ class SuiteConfig:
         engines = _engine_list(get("engines"), available_engines) or NETWORK_ENGINES[get("profile")] \
             or available_engines
         return cls(profile=get("profile"), settings=settings, ratios=tuple(sorted(ratios)),
-                   seeds=tuple(range(get("first_seed"), get("first_seed") + (get("seeds") or profile["seeds"]))), network_engines=tuple(engines),
+                   seeds=tuple(range(get("first_seed"), get("first_seed") + (get("seeds") or profile["seeds"]))),
+                   network_engines=tuple(engines),
                    fc1_engines=tuple(engines if get("engines") else available_engines),
                    data_dir=get("data_dir"), eval_images=profile["eval_images"], batches=profile["batches"],
                    network_batches=profile["network_batches"], accuracy_margin=get("accuracy_margin"),

@@ -22,7 +22,8 @@ from prunebench.verdicts.judging import evaluate_claims
 def assemble(state) -> dict:
     """The results dict of this process's measurements (docs/CONTRACTS.md)."""
     models = []
-    for model in sorted(state.builder.loaded(), key=lambda m: (m.spec.ratio, m.spec.method != "oneshot", m.spec.method, m.spec.seed)):
+    for model in sorted(state.builder.loaded(),
+                        key=lambda m: (m.spec.ratio, m.spec.method != "oneshot", m.spec.method, m.spec.seed)):
         row = {**model.record, "timings": dict(state.timings.get(model.spec, {}))}
         models.append(row)
     results = {

@@ -100,7 +100,8 @@ RAY = Option(("--ray",), "ray", None, None,
              "task per model into the shared cache ($PRUNEBENCH_CACHE: a directory every node mounts or an "
              "fsspec URL), then time serially here from it (needs the ray extra)", {"metavar": "ADDRESS"})
 
-SUITE_OPTIONS = (PROFILE, ACCURACY_MARGIN, TIME_MARGIN, DATA_DIR, MAX_STEPS, BATCH_SIZE, RETRAIN_STEPS, VARIABLES, RATIOS, SEEDS, FIRST_SEED, ENGINES,
+SUITE_OPTIONS = (PROFILE, ACCURACY_MARGIN, TIME_MARGIN, DATA_DIR, MAX_STEPS, BATCH_SIZE, RETRAIN_STEPS, VARIABLES,
+                 RATIOS, SEEDS, FIRST_SEED, ENGINES,
                  DETERMINISTIC, RESULTS_DIR, METHODS_OPTION, RAY)
 
 

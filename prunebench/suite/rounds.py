@@ -20,7 +20,8 @@ import numpy as np
 from prunebench.verdicts.equivalence import time_ratio
 
 PILOT_RESAMPLES = 400
-ORDER_SEED = 2020  # the shuffled order of each timing round (and the timing-key order in the suite) is drawn from this seed
+# the shuffled order of each timing round (and the timing-key order in the suite) is drawn from this seed
+ORDER_SEED = 2020
 
 
 def round_order(keys: Sequence[Hashable], round_index: int, seed: int = ORDER_SEED) -> list[Hashable]:

@@ -276,8 +276,8 @@ GOALS = (
          # 10.87x (tflite-sparse 0.0063 vs tflite-dense 0.0690 ms): at half, losing LiteRT's block-sparse kernel
          # (DENSIFY runs about as fast as dense; the next block engine, numba-bcsr, reached 4.8x) fails it.
          gate=Gate(10.9, TIME_GATE_MARGIN, "docs/methods-10k-run-2026-11-29", every_engine=True)),
-    # Met once (1.83x in the paper run of 2026-11-26, tests/data/schema1-paper-run, against a tflite-dense twice as slow as since), not in the
-    # three runs since (1.02x, 0.98x, 1.09x): no gate.
+    # Met once (1.83x in the paper run of 2026-11-26, tests/data/schema1-paper-run, against a tflite-dense twice as slow
+    # as since), not in the three runs since (1.02x, 0.98x, 1.09x): no gate.
     Goal("fc1-batch-32-1.5x-from-90", "FC1 at batch 32, pruned weight by weight: the best sparse engine at least "
          "1.5x faster than the best dense one from 90%", 1.5, SPEEDUP, False,
          partial(worst_speedup_from, scope="fc1", batch=32, ratio=PARITY_FROM), "FC1 timings at batch 32"),
