@@ -120,7 +120,7 @@ def test_the_wheel_installs_one_namespace_with_its_expectations(installed):
     assert top_level == {"prunebench"}
     for profile in ("paper", "quick"):
         assert f"prunebench/verdicts/expectations/{profile}.json" in names
-        json.loads((site / "prunebench" / "expectations" / f"{profile}.json").read_text())
+        json.loads((site / "prunebench" / "verdicts" / "expectations" / f"{profile}.json").read_text())
 
     probe = ("import json, prunebench, prunebench.results.paths as p, prunebench.prune.masks as m; "
              "print(json.dumps([prunebench.__file__, m.__file__, str(p.expectations_file('paper')), "
