@@ -28,6 +28,7 @@ import os
 
 import pytest
 
+from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.results.keys import TimingKey
 from prunebench.verdicts.evidence import range_of
 from prunebench.verdicts.judging import (
@@ -87,7 +88,7 @@ def pytest_generate_tests(metafunc):
     keys = [(claim, name, subject, method) for method in suite.methods for claim, subject in subjects
             for name in ranges]
     metafunc.parametrize("claim_key", [
-        pytest.param(key, id=f"{key[0]}@{key[1]}-{key[2]}" + ("" if key[3] == "oneshot" else f"-method={key[3]}"))
+        pytest.param(key, id=f"{key[0]}@{key[1]}-{key[2]}" + ("" if key[3] == DEFAULT_METHOD else f"-method={key[3]}"))
         for key in keys] + skipped)
 
 

@@ -3,8 +3,8 @@
 One target engine's FC1 (batch 32, 90% sparse random kernel) is timed right after an engine's FC1, with
 ``hygiene.settle`` in between as the suite does. Idle thread pools that kept spinning would take the second
 core and make the target 1.5-2.3x slower after some predecessors. The predecessors take turns round by
-round: timed one block after another, the machine's drift between blocks (seen here: 1.36-1.56x, a
-different predecessor worst each run) would pose as a predecessor effect.
+round: timed one block after another, the machine's drift between blocks would pose as a predecessor
+effect (docs/engines.md, "Thread hygiene").
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ SPARSITY, BATCH = 0.9, 32
 ROUNDS, WARMUP_ROUNDS = 20, 3
 # First available: a multi-threaded sparse engine, the kind a stolen core slows most.
 TARGET = next(name for name in ("mkl-csr", "scipy-csr") if ENGINES[name].unavailable_reason("cpu") is None)
-# Spinning seen here made the next engine at least 1.5x slower; 1.35 sits between that and the noise.
+# Spinning threads made the next engine at least 1.5x slower (docs/engines.md, "Thread hygiene"); the
+# limit sits between that and the noise.
 MAX_SPREAD = 1.35
 PREDECESSORS = list(ENGINES)
 

@@ -13,7 +13,7 @@ from prunebench.prune.methods.iterative import Iterative
 from prunebench.prune.methods.oneshot import OneShot
 from prunebench.prune.methods.structured import NEURON_VARIABLES
 
-DEFAULT_METHOD = "oneshot"
+DEFAULT_METHOD = OneShot.name  # the paper's method: one magnitude cut, then retraining
 
 METHODS: dict[str, PruningMethod] = {
     method.name: method

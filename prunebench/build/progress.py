@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from prunebench.prune.methods import DEFAULT_METHOD
+
 TRAINING_PHASES = ("training", "retraining")
 
 
@@ -42,8 +44,8 @@ def format_duration(seconds: float | None) -> str:
 
 
 def spec_label(spec: Spec) -> str:
-    method = getattr(spec, "method", "oneshot")
-    return f"ratio={spec.ratio:g} seed={spec.seed}" + ("" if method == "oneshot" else f" method={method}")
+    method = getattr(spec, "method", DEFAULT_METHOD)
+    return f"ratio={spec.ratio:g} seed={spec.seed}" + ("" if method == DEFAULT_METHOD else f" method={method}")
 
 
 @dataclass

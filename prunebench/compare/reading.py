@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from prunebench.errors import DataError
+from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.results.keys import FC1_SECTIONS, SCOPES, TimingKey, ratio_key
 
 
@@ -86,7 +87,8 @@ def is_number(value: Any) -> bool:
 def paper_method(results: dict) -> list[dict]:
     """The baselines and the one-shot models: compare does not yet key models by pruning method
     (prune/methods/), so it compares the paper's method only rather than mix methods up."""
-    return [model for model in results["models"] if model["ratio"] == 0 or model.get("method", "oneshot") == "oneshot"]
+    return [model for model in results["models"]
+            if model["ratio"] == 0 or model.get("method", DEFAULT_METHOD) == DEFAULT_METHOD]
 
 
 def timing_entries(results: dict) -> dict[tuple, dict]:

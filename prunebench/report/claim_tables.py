@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.report.markdown import MISSING, cell, table
 from prunebench.report.paper_tables import PAPER_TIME_KEYS
 from prunebench.verdicts.claims import CLAIMS
@@ -99,8 +100,8 @@ def conclusions_section(results: dict) -> str:
     claims = results["claims"]
     if not claims:
         return "## Conclusions\n\nNo claims were evaluated in these results.\n"
-    several = len({claim.get("method", "oneshot") for claim in claims}) > 1
-    rows = [[*([claim.get("method", "oneshot")] if several else []),
+    several = len({claim.get("method", DEFAULT_METHOD) for claim in claims}) > 1
+    rows = [[*([claim.get("method", DEFAULT_METHOD)] if several else []),
              f"({claim['id']})", RANGE_TITLES[claim["range"]], f"`{claim['subject']}`", verdict_text(claim),
              CLAIMS[claim["id"]].effect_text(claim), CLAIMS[claim["id"]].margin_text(claim), cell(claim["rho"], ".3f"),
              MISSING if claim["ci"] is None else f"[{claim['ci'][0]:.3f}, {claim['ci'][1]:.3f}]",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.report.claim_tables import conclusions_section, summary_section, with_current_claims
 from prunebench.report.figures import METHODS_FIGURE, methods_figure, write_figures
 from prunebench.report.goals_table import goals_section
@@ -43,7 +44,7 @@ def write_report(results: dict, out_dir: Path) -> list[Path]:
     sparse = engine_sparsity(results)
     figures = write_figures(results, groups, out_dir / "figures")
     extra = []
-    if methods != ["oneshot"]:
+    if methods != [DEFAULT_METHOD]:
         figures.append(methods_figure(everything, methods, out_dir / "figures" / METHODS_FIGURE))
         extra.append(methods_section(everything, methods))
     sections = [

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from prunebench.errors import DataError
+from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.results import atomic
 from prunebench.results.keys import ratio_key
 
@@ -110,8 +111,8 @@ def save_results(results: dict, path: str | os.PathLike) -> None:
 def _model_key(model: dict) -> tuple:
     """(ratio, seed), and the pruning method unless it is the paper's one-shot (prune/methods/)."""
     key = (ratio_key(model["ratio"]), int(model["seed"]))
-    method = model.get("method") or "oneshot"
-    return key if model["ratio"] == 0 or method == "oneshot" else (*key, method)
+    method = model.get("method") or DEFAULT_METHOD
+    return key if model["ratio"] == 0 or method == DEFAULT_METHOD else (*key, method)
 
 
 def _same(values: Iterable[Any]) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from prunebench.prune.methods import DEFAULT_METHOD
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -21,11 +23,11 @@ class Settings:
 class ModelSpec:
     ratio: float
     seed: int
-    method: str = "oneshot"  # prune/methods/ METHODS; baselines (ratio 0) are shared by every method
+    method: str = DEFAULT_METHOD  # prune/methods/ METHODS; baselines (ratio 0) are shared by every method
 
     @property
     def id(self) -> str:
         """``ratio=0.9-seed=0`` for the paper's one-shot method (ids and caches from before methods stay
         valid), ``ratio=0.9-seed=0-method=gradual`` for another."""
         base = f"ratio={self.ratio:g}-seed={self.seed}"
-        return base if self.method == "oneshot" else f"{base}-method={self.method}"
+        return base if self.method == DEFAULT_METHOD else f"{base}-method={self.method}"

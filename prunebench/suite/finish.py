@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.report.document import write_report
 from prunebench.results import paths
 from prunebench.results.contract import SCHEMA_VERSION, load_results, merge_results, save_results
@@ -23,7 +24,7 @@ def assemble(state) -> dict:
     """The results dict of this process's measurements (docs/CONTRACTS.md)."""
     models = []
     for model in sorted(state.builder.loaded(),
-                        key=lambda m: (m.spec.ratio, m.spec.method != "oneshot", m.spec.method, m.spec.seed)):
+                        key=lambda m: (m.spec.ratio, m.spec.method != DEFAULT_METHOD, m.spec.method, m.spec.seed)):
         row = {**model.record, "timings": dict(state.timings.get(model.spec, {}))}
         models.append(row)
     results = {
