@@ -21,19 +21,29 @@ from prunebench.prune.policy import DEFAULT_PRUNED
 from prunebench.prune.ratio import parse_ratio
 from prunebench.results import atomic, paths
 from prunebench.suite.options import (
+    ACCURACY_MARGIN,
     BATCH_SIZE,
     DATA_DIR,
     DETERMINISTIC,
     MAX_STEPS,
+    RAY,
     RESULTS_DIR,
     RETRAIN_STEPS,
     SUITE_OPTIONS,
+    TIME_MARGIN,
     VARIABLES,
     default_retrain_steps,
 )
+from prunebench.suite.options import ENGINES as ENGINES_OPTION
 from prunebench.validators import argparse_type, non_negative_int, positive_float, steps_or_all
 
 _NEGATIVE_NUMBER = re.compile(r"-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+# What ``build`` reads of the suite's options: what decides which models exist and how they are trained.
+# Margins, engines and the results folder concern timing and judging, which build does not do.
+BUILD_OPTIONS = tuple(option for option in SUITE_OPTIONS
+                      if option not in (ACCURACY_MARGIN, TIME_MARGIN, ENGINES_OPTION, RESULTS_DIR, RAY))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,13 +79,18 @@ def _parser() -> argparse.ArgumentParser:
         evaluate.add_argument("--json", type=Path, help="also write the result as JSON here")
 
     merge = commands.add_parser("merge", help="merge the results JSON of a sweep split across machines")
-    merge.add_argument("output", type=Path, help="merged results JSON to write")
-    merge.add_argument("parts", type=Path, nargs="+", help="results JSON files of the parts")
+    merge.add_argument("-o", "--output", type=Path, required=True,
+                       help="merged results JSON to write (never one of the parts)")
+    merge.add_argument("parts", type=Path, nargs="+", metavar="PART",
+                       help="results JSON of the parts, or their run folders")
 
     build = commands.add_parser("build", help="build the suite's models into the cache: serially here, or one Ray "
                                               "task per model on a cluster (--ray ADDRESS or $RAY_ADDRESS)")
-    for option in SUITE_OPTIONS:
+    for option in BUILD_OPTIONS:
         option.add_to(build.add_argument, help=option.help.replace("%", "%%"))  # argparse formats help
+    RAY.add_to(build.add_argument, help="build on this Ray cluster (host:port, ray://host:port, or auto: "
+                                        "$RAY_ADDRESS), one task per model into the shared cache (needs the ray "
+                                        "extra); without it the models are built here, one after another")
     build.add_argument("--cache", help="cache root: a directory every node mounts, or an fsspec URL (file://, s3://, "
                                        "gs://); default $PRUNEBENCH_CACHE, else the checkout's .cache/prunebench")
     build.add_argument("--num-cpus", type=argparse_type(positive_float, "cpus"), default=1.0,
@@ -239,12 +254,17 @@ def _run_report(args: argparse.Namespace) -> None:
 
 
 def _run_merge(args: argparse.Namespace) -> None:
-    from prunebench.results.contract import load_results, merge_results, save_results
+    from prunebench.results.contract import RESULTS_FILE, load_results, merge_results, save_results
+    from prunebench.verdicts.judging import with_claims
 
-    _check_output(args.output, "output", directory=False)
+    output = args.output.resolve()
+    for part in args.parts:
+        inside = part / RESULTS_FILE if part.is_dir() else part
+        if inside.resolve() == output:
+            raise UsageError(f"--output {args.output} is one of the parts: merge writes a new file, it never "
+                             "replaces its input")
+    _check_output(args.output, "--output", directory=False)
     parts = [load_results(path) for path in args.parts]
-    import_tensorflow()  # judging the claims imports the suite, which imports TensorFlow
-    from prunebench.suite.finish import with_claims
 
     merged = with_claims(merge_results(parts))
     save_results(merged, args.output)
@@ -257,7 +277,8 @@ def _run_build(args: argparse.Namespace) -> None:
 
     from prunebench.suite.config import SuiteConfig
 
-    suite = SuiteConfig.from_options(lambda dest: getattr(args, dest), ())
+    unused = {option.dest: option.default for option in SUITE_OPTIONS}  # what building does not read
+    suite = SuiteConfig.from_options(lambda dest: getattr(args, dest, unused.get(dest)), ())
     specs = suite.model_specs()
     address = args.ray or os.environ.get("RAY_ADDRESS")
     _check_output(args.json, "--json", directory=False)
@@ -305,9 +326,14 @@ def _build_serially(suite, specs, cache_root: str | None) -> list[dict]:
 
 
 def _run_compare(args: argparse.Namespace) -> None:
-    from prunebench.compare.command import run
+    from prunebench.compare.command import RegressionsFound, run
 
-    run(args)  # failing items raise a PrunebenchError (exit 1) after they are printed
+    try:
+        run(args)  # failing items raise RegressionsFound (exit 1) after they are printed
+    except RegressionsFound:
+        raise
+    except PrunebenchError as error:  # a usage or input error: exit 2, so that CI tells it from a regression
+        raise UsageError(str(error)) from None
 
 
 def _run_interleave(args: argparse.Namespace) -> None:

@@ -309,7 +309,8 @@ def console_cases(tmp_path: Path, trained: Path, a_file: Path) -> dict[str, tupl
         "report json": (["report", a_file], 1, "not valid JSON"),
         "report missing": (["report", "--results-dir", tmp_path / "nowhere"], 1, "results file not found"),
         "report results-dir": (["report", "--results-dir", a_file], 2, f"'{a_file}' is not a directory"),
-        "merge": (["merge", tmp_path / "merged.json", part, tmp_path / "nowhere.json"], 1, "results file not found"),
+        "merge": (["merge", "-o", tmp_path / "merged.json", part, tmp_path / "nowhere.json"], 1,
+                  "results file not found"),
     }
 
 

@@ -362,7 +362,7 @@ def test_interleaved_needs_pairs_of_one_machine_class(tmp_path, fabricated, caps
     other = json.loads(Path(paths[1]).read_text())
     other["machine"]["cpu"] = "Intel Xeon"
     Path(paths[1]).write_text(json.dumps(other))
-    assert main(["compare", "--interleaved", *paths]) == 1
+    assert main(["compare", "--interleaved", *paths]) == 2
     err = capsys.readouterr().err
     assert "interleaved runs are made on one machine" in err and paths[1] in err and len(err.strip().splitlines()) == 1
 
@@ -419,7 +419,7 @@ def test_bad_input_is_one_line_and_non_zero(tmp_path, capsys, case):
     bad = tmp_path / "bad.json"
     if text is not None:
         bad.write_text(text)
-    assert main(["compare", str(good), str(bad)]) == 1
+    assert main(["compare", str(good), str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and expected in err and str(bad) in err and "Traceback" not in err
 
@@ -438,7 +438,7 @@ def test_save_then_against_latest(tmp_path, fabricated, capsys, monkeypatch):
     results = tmp_path / "results" / "results.json"
     results.parent.mkdir()
     results.write_text(json.dumps(with_samples(copy.deepcopy(fabricated), np.random.default_rng(5))))
-    assert main(["compare", "--against", "latest", str(results)]) == 1
+    assert main(["compare", "--against", "latest", str(results)]) == 2
     assert "no baseline under" in capsys.readouterr().err
     assert main(["compare", "--against", "latest", "--allow-missing-baseline", str(results)]) == 0
     assert main(["compare", "--save", "first", str(results)]) == 0
@@ -584,7 +584,7 @@ def test_bad_options_are_one_line(tmp_path, fabricated, capsys):
     base, new = _pair(tmp_path, fabricated, fabricated)
     assert main(["compare", "--save", "a/b", base]) == 2
     assert "a baseline name is letters" in capsys.readouterr().err
-    assert main(["compare", base, new, "--output", str(tmp_path)]) == 1
+    assert main(["compare", base, new, "--output", str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err
     for option, value, message in (("--fail-on", "speed", "unknown speed; choose from compression,claims,time or none"),
                                     ("--factor", "0.5", "0.5 must be a finite number >= 1"),

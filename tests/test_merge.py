@@ -19,7 +19,7 @@ def test_merge_joins_disjoint_seeds_and_recomputes_claims(tmp_path, capsys):
         path = tmp_path / f"part{seed}.json"
         save_results(part, path)
         parts.append(str(path))
-    assert main(["merge", str(tmp_path / "merged.json"), *parts]) == 0
+    assert main(["merge", "-o", str(tmp_path / "merged.json"), *parts]) == 0
     merged = load_results(tmp_path / "merged.json")
     assert sorted({model["seed"] for model in merged["models"]}) == [0, 1]
     assert merged["profile"]["seeds"] == [0, 1]
@@ -32,6 +32,6 @@ def test_merge_joins_disjoint_seeds_and_recomputes_claims(tmp_path, capsys):
 
 def test_merge_refuses_a_part_that_is_not_results(tmp_path, capsys):
     (tmp_path / "bad.json").write_text(json.dumps({"kind": "something else"}))
-    assert main(["merge", str(tmp_path / "out.json"), str(tmp_path / "bad.json")]) == 1
+    assert main(["merge", "-o", str(tmp_path / "out.json"), str(tmp_path / "bad.json")]) == 1
     assert "kind" in capsys.readouterr().err
     assert not (tmp_path / "out.json").exists()

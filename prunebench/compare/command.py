@@ -223,7 +223,7 @@ def _runs(args: argparse.Namespace) -> tuple[Run, Run, list[Run], list[Run]] | N
         base_path, note = find_baseline(args.against, new[0], paths[0])
         if base_path is None:
             if args.allow_missing_baseline:
-                print(f"prunebench compare: {note}; nothing compared")
+                print(f"prunebench compare: {note}; nothing compared", file=sys.stderr)  # stdout: output only
                 return None
             raise DataError(note)
         print(f"prunebench compare: {note}", file=sys.stderr)

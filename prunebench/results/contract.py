@@ -62,14 +62,22 @@ def validate_results(results: Any, path: str | os.PathLike = "<results>") -> dic
     return results
 
 
+RESULTS_FILE = "results.json"  # a run's results in its folder
+
+
 def load_results(path: str | os.PathLike) -> dict:
     """The validated results dict stored at ``path``."""
     return validate_results(read_results_json(path), path)
 
 
 def read_results_json(path: str | os.PathLike) -> Any:
-    """The parsed JSON at ``path``, not yet validated; DataError (one line naming the file) otherwise."""
+    """The parsed JSON at ``path`` (a results file, or a run's folder holding ``results.json``), not yet
+    validated; DataError (one line naming the file) otherwise."""
     path = Path(path)
+    if path.is_dir():
+        if not (path / RESULTS_FILE).is_file():
+            raise DataError(f"{path}: a folder without {RESULTS_FILE} (give a results JSON or a run's folder)")
+        path = path / RESULTS_FILE
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

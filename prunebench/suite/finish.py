@@ -15,9 +15,7 @@ from prunebench.results import paths
 from prunebench.results.contract import SCHEMA_VERSION, load_results, merge_results, save_results
 from prunebench.results.keys import FC1_SECTIONS
 from prunebench.suite.config import machine_record, now_iso
-from prunebench.verdicts.claims import load_expectations
-from prunebench.verdicts.evidence import machine_noise
-from prunebench.verdicts.judging import evaluate_claims
+from prunebench.verdicts.judging import with_claims
 
 
 def assemble(state) -> dict:
@@ -53,13 +51,6 @@ def engine_records() -> dict:
     from prunebench.model.engines import ENGINES
 
     return {name: {"sparse": engine.sparse, "work": engine.work} for name, engine in ENGINES.items()}
-
-
-def with_claims(results: dict) -> dict:
-    """The results with their claims judged anew (and the run's noise figure beside them)."""
-    expectations = load_expectations(paths.expectations_file(results["profile"]["name"]))
-    return {**results, "noise": {"machine": machine_noise(results)},
-            "claims": evaluate_claims(results, expectations)}
 
 
 def publish(results: dict) -> list[Path]:

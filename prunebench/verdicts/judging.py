@@ -22,11 +22,21 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from prunebench.results import paths
 from prunebench.results.keys import ratio_key
 from prunebench.results.machine import machine_class
 from prunebench.results.profiles import PROFILES
-from prunebench.verdicts.claims import CLAIMS, Claim, TimeUnchanged, number_text
-from prunebench.verdicts.evidence import RANGE_TITLES, RANGES, Case, for_method, methods_in, points, range_of
+from prunebench.verdicts.claims import CLAIMS, Claim, TimeUnchanged, load_expectations, number_text
+from prunebench.verdicts.evidence import (
+    RANGE_TITLES,
+    RANGES,
+    Case,
+    for_method,
+    machine_noise,
+    methods_in,
+    points,
+    range_of,
+)
 from prunebench.verdicts.expected import PROTOCOL_NOT_GATED, protocol_overrides
 from prunebench.verdicts.stats import BOOTSTRAP_SEED, holm_adjusted
 
@@ -217,3 +227,11 @@ def format_claim_failure(claim: dict) -> str:
     ]
     lines.extend(f"    {x:g}\t{y:.6g}" for x, y in zip(claim["x"], claim["y"]))
     return "\n".join(lines)
+
+
+def with_claims(results: dict) -> dict:
+    """The results with their claims judged anew against their profile's expectations (and the run's noise
+    figure beside them): what a run writes, and what ``prunebench merge`` recomputes."""
+    expectations = load_expectations(paths.expectations_file(results["profile"]["name"]))
+    return {**results, "noise": {"machine": machine_noise(results)},
+            "claims": evaluate_claims(results, expectations)}
