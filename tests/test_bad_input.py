@@ -200,18 +200,24 @@ def corrupt_checkpoint(trained: Path, root: Path, how: str) -> Path:
     return step
 
 
-@pytest.mark.parametrize("command, how, what", [
-    ("eval-dense", "missing", "does not exist or is not a directory"),
-    ("eval-sparse", "empty", "holds no prunebench checkpoint (manifest.json missing)"),
-    ("eval-dense", "truncated data", "is unreadable (truncated or corrupt?)"),
-    ("eval-sparse", "sparse truncated data", "is unreadable (truncated or corrupt?)"),
-    ("eval-dense", "truncated index", "is unreadable (truncated or corrupt?)"),
-    ("eval-dense", "no data file", "is unreadable (truncated or corrupt?)"),
-    ("eval-dense", "corrupt manifest", "manifest.json: unreadable manifest"),
-    ("eval-sparse", "dense", "is a dense checkpoint (step_1 or step_2_2); this needs a sparse model (step_3)"),
-    ("eval-dense", "sparse", "is a sparse model (step_3); this needs a dense checkpoint (step_1 or step_2_2)"),
-])
-def test_eval_refuses_a_bad_checkpoint(capsys, tmp_path, trained, good_data, command, how, what):
+UNREADABLE = "is unreadable (truncated or corrupt?)"
+# How a checkpoint is damaged -> the command that reads it and what its one line says.
+BAD_CHECKPOINTS = {
+    "missing": ("eval-dense", "does not exist or is not a directory"),
+    "empty": ("eval-sparse", "holds no prunebench checkpoint (manifest.json missing)"),
+    "truncated data": ("eval-dense", UNREADABLE),
+    "sparse truncated data": ("eval-sparse", UNREADABLE),
+    "truncated index": ("eval-dense", UNREADABLE),
+    "no data file": ("eval-dense", UNREADABLE),
+    "corrupt manifest": ("eval-dense", "manifest.json: unreadable manifest"),
+    "dense": ("eval-sparse", "is a dense checkpoint (step_1 or step_2_2); this needs a sparse model (step_3)"),
+    "sparse": ("eval-dense", "is a sparse model (step_3); this needs a dense checkpoint (step_1 or step_2_2)"),
+}
+
+
+@pytest.mark.parametrize("how", BAD_CHECKPOINTS)
+def test_eval_refuses_a_bad_checkpoint(capsys, tmp_path, trained, good_data, how):
+    command, what = BAD_CHECKPOINTS[how]
     checkpoint = corrupt_checkpoint(trained, tmp_path, how)
     refused(capsys, [command, "--test-data-dir", good_data, "--checkpoint-dir", checkpoint], 1, str(checkpoint),
             what)
