@@ -254,13 +254,12 @@ def _run_report(args: argparse.Namespace) -> None:
 
 
 def _run_merge(args: argparse.Namespace) -> None:
-    from prunebench.results.contract import RESULTS_FILE, load_results, merge_results, save_results
+    from prunebench.results.contract import load_results, merge_results, results_file, save_results
     from prunebench.verdicts.judging import with_claims
 
     output = args.output.resolve()
     for part in args.parts:
-        inside = part / RESULTS_FILE if part.is_dir() else part
-        if inside.resolve() == output:
+        if results_file(part).resolve() == output:
             raise UsageError(f"--output {args.output} is one of the parts: merge writes a new file, it never "
                              "replaces its input")
     _check_output(args.output, "--output", directory=False)

@@ -93,8 +93,8 @@ def test_merge_refuses_to_overwrite_its_input(runs, tmp_path, output):
     part = tmp_path / "part"
     shutil.copytree(runs["base"], part)
     before = (part / "results.json").read_bytes()
-    target = part / "results.json" if output == "the part" else part / "results.json"
-    done = prunebench("merge", "-o", target, part if output == "the part's folder" else part / "results.json")
+    done = prunebench("merge", "-o", part / "results.json",
+                      part if output == "the part's folder" else part / "results.json")
     assert done.returncode == 2 and "one of the parts" in done.stderr, done.stderr
     assert (part / "results.json").read_bytes() == before
 

@@ -65,6 +65,13 @@ def validate_results(results: Any, path: str | os.PathLike = "<results>") -> dic
 RESULTS_FILE = "results.json"  # a run's results in its folder
 
 
+def results_file(path: str | os.PathLike) -> Path:
+    """The results file a user named: the file itself, or ``results.json`` in a run's folder (the folder
+    itself where it holds none)."""
+    path = Path(path)
+    return path / RESULTS_FILE if path.is_dir() and (path / RESULTS_FILE).is_file() else path
+
+
 def load_results(path: str | os.PathLike) -> dict:
     """The validated results dict stored at ``path``."""
     return validate_results(read_results_json(path), path)
@@ -73,11 +80,9 @@ def load_results(path: str | os.PathLike) -> dict:
 def read_results_json(path: str | os.PathLike) -> Any:
     """The parsed JSON at ``path`` (a results file, or a run's folder holding ``results.json``), not yet
     validated; DataError (one line naming the file) otherwise."""
-    path = Path(path)
+    path = results_file(path)
     if path.is_dir():
-        if not (path / RESULTS_FILE).is_file():
-            raise DataError(f"{path}: a folder without {RESULTS_FILE} (give a results JSON or a run's folder)")
-        path = path / RESULTS_FILE
+        raise DataError(f"{path}: a folder without {RESULTS_FILE} (give a results JSON or a run's folder)")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
