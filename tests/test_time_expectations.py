@@ -170,7 +170,7 @@ def test_time_claims_are_items_only_where_the_engine_runs(monkeypatch):
 
 
 def test_results_that_record_each_engines_work_are_judged_without_tensorflow():
-    """A run records its engines' work (suite_results.engine_records), so compare, merge and report judge its
+    """A run records its engines' work (suite.finish.registry_engine_facts), so compare, merge and report judge its
     time claims from the JSON alone; only results of an older suite ask the registry, which loads TensorFlow."""
     import subprocess
     import sys

@@ -7,8 +7,8 @@ starts them only once the baseline is in the cache. Each task asks for ``num_cpu
 gets as many threads. A task whose worker dies (SIGKILL, a lost node) is retried up to ``max_retries``
 times; the retry takes over the dead builder's claim, so the entry is still built and published once.
 
-Timing stays on the driver: after this phase the suite runs serially from the warm cache, as the README's
-two-phase recipe does for xdist.
+Timing stays on the driver: after this phase the suite runs serially from the warm cache, as the two-phase
+recipe of docs/cluster.md does for xdist.
 """
 
 from __future__ import annotations

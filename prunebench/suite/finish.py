@@ -1,7 +1,7 @@
 """End of a suite run: assemble the results JSON, judge the claims, write report and figures.
 
 Under pytest-xdist each worker writes its part to ``results/workers/``; the controller merges the parts of
-this session into one results JSON (timings are absent there: benchmarks run serially, see README).
+this session into one results JSON (timings are absent there: benchmarks run serially, see docs/cluster.md).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def assemble(state) -> dict:
            for section in FC1_SECTIONS},
         "references": {name: sorted(rows, key=lambda row: row["ratio"]) for name, rows in state.references.items()},
         "margins": state.config.margins(),
-        "engines": engine_records(),
+        "engines": registry_engine_facts(),
         "claims": [], "phases": dict(state.clock.seconds), "bandwidth_bytes_per_s": state.bandwidth,
         "benchmark_json": _beside_results(state.benchmark_json),
     }
@@ -46,7 +46,7 @@ def _beside_results(path: Path | None) -> str | None:
     return str(path.relative_to(paths.results_dir())) if path.is_relative_to(paths.results_dir()) else str(path)
 
 
-def engine_records() -> dict:
+def registry_engine_facts() -> dict:
     """What the engine registry says of each engine, so a report never guesses it from a name."""
     from prunebench.model.engines import ENGINES
 
