@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.results.contract import SCHEMA_VERSION, encode_correct
 from prunebench.results.keys import TimingKey
 from prunebench.verdicts.paper import FC_TOTALS, MIB, ORIGINAL_SIZE_MIB, PAPER_RATIOS
@@ -61,16 +62,32 @@ def _timings(scope: str, kept: float, rng: np.random.Generator) -> dict:
 
 
 def fabricate_results(ratios=(0.0, 0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95), seeds=(0, 1), timings=True,
-                      rng_seed=0) -> dict:
-    """A schema-valid results dict with paper-like sizes and made-up (clearly synthetic) timings."""
+                      rng_seed=0, methods=()) -> dict:
+    """A schema-valid results dict with paper-like sizes and made-up (clearly synthetic) timings.
+
+    ``methods``: pruning methods besides the paper's one-shot; each adds its own pruned model of every ratio
+    above 0 and seed (the baselines are shared), and then every pruned model records its method, as the suite
+    writes them. Each method's sizes differ a little, so models mixed up across methods would show.
+    """
     rng = np.random.default_rng(rng_seed)
+    models = [_model(ratio, seed, rng, timings) for ratio in ratios for seed in seeds]
+    if methods:
+        for model in models:
+            if model["ratio"] > 0:
+                model["method"] = DEFAULT_METHOD
+        for index, method in enumerate(methods, 1):
+            for ratio in (ratio for ratio in ratios if ratio > 0):
+                for seed in seeds:
+                    model = {**_model(ratio, seed, rng, timings), "method": method}
+                    model["sizes"]["weights_sparse"] += index
+                    models.append(model)
     return {
         "schema_version": SCHEMA_VERSION, "kind": "prunebench-results", "created": "2025-01-01T00:00:00+00:00",
         "profile": {"name": "synthetic", "max_steps": 100, "batch_size": 32, "retrain_steps": 10,
                     "ratios": list(ratios), "seeds": list(seeds), "variables": ["w_fc1", "w_fc2"],
                     "learning_rate": 1e-4, "eval_images": EVAL_IMAGES},
         "machine": {"tensorflow": "2.21.0", "python": "3.11", "cpu": "test cpu", "threads": 2, "gpus": []},
-        "models": [_model(ratio, seed, rng, timings) for ratio in ratios for seed in seeds],
+        "models": models,
         "claims": [], "margins": {"accuracy": 0.01, "time": 0.10},
         "engines": {"tf-dense": {"sparse": False}, "tf-sparse": {"sparse": True}, "numpy-csr": {"sparse": True}},
         "phases": {"training": 1.0, "retraining": 2.0, "sparsifying": 0.5, "benchmarking": 3.0},

@@ -51,6 +51,19 @@ def test_compare_exits_1_on_a_regression(runs):
     assert "compression" in done.stdout
 
 
+def test_compare_exits_1_when_only_a_model_of_another_method_changed(tmp_path):
+    base = fabricate_results(methods=("gradual",))
+    changed = copy.deepcopy(base)
+    gradual = next(model for model in changed["models"]
+                   if model.get("method") == "gradual" and model["ratio"] == 0.9 and model["seed"] == 0)
+    gradual["sizes"]["step_3"] += 1
+    for name, results in (("base", base), ("changed", changed)):
+        save_results(results, tmp_path / name / "results.json")
+    done = prunebench("compare", tmp_path / "base", tmp_path / "changed")
+    assert done.returncode == 1, done.stderr
+    assert "compression: ratio=0.9 seed=0 method=gradual sizes.step_3" in done.stdout, done.stdout
+
+
 @pytest.mark.parametrize("case", ["missing file", "not results", "bad option"])
 def test_compare_exits_2_on_a_usage_or_input_error(runs, tmp_path, case):
     other = tmp_path / "other.json"

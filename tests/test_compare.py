@@ -15,6 +15,7 @@ from factories import fabricate_results, with_claims, with_samples
 from prunebench.cli import main
 from prunebench.compare import stats
 from prunebench.compare.baselines import class_slug
+from prunebench.compare.reading import raw_rounds, timing_entries
 from prunebench.results.keys import TimingKey
 from prunebench.verdicts.stats import crossover, holm
 
@@ -392,6 +393,97 @@ def test_medians_alone_are_judged_between_runs(tmp_path, fabricated, capsys):
     assert all(row["p"] is None and "no within-run p" in row["note"] for row in timings["benchmarks"])
 
 
+# ---- every model of every pruning method -----------------------------------------------------------------
+
+def _model_of(results: dict, method: str | None, ratio: float, seed: int) -> dict:
+    return next(model for model in results["models"]
+                if model.get("method") == method and model["ratio"] == ratio and model["seed"] == seed)
+
+
+def test_a_changed_model_of_another_method_fails_and_is_named(tmp_path, capsys):
+    base = fabricate_results(methods=("gradual", "structured"))
+    new = copy.deepcopy(base)
+    gradual = _model_of(new, "gradual", 0.9, 1)
+    gradual["nonzero"] -= 1
+    structured = _model_of(new, "structured", 0.95, 0)
+    structured["sizes"]["step_3"] += 1
+    assert main(["compare", *_pair(tmp_path, base, new)]) == 1
+    out = capsys.readouterr().out
+    assert _failing(out, "compression") == [
+        f"compression: ratio=0.9 seed=1 method=gradual nonzero {gradual['nonzero'] + 1} -> {gradual['nonzero']}",
+        f"compression: ratio=0.95 seed=0 method=structured sizes.step_3 {structured['sizes']['step_3'] - 1} -> "
+        f"{structured['sizes']['step_3']}"]
+    assert "of 44 models (3 pruning methods: oneshot, gradual, structured) compared" in out
+
+    assert main(["compare", *_pair(tmp_path, base, new), "--format", "markdown"]) == 1
+    assert "| gradual | 0.9 | 1 | nonzero |" in capsys.readouterr().out
+    assert main(["compare", *_pair(tmp_path, base, new), "--format", "json"]) == 1
+    compression = json.loads(capsys.readouterr().out)["compression"]
+    assert [item["method"] for item in compression["changes"]] == ["gradual", "structured"]
+    assert compression["models"] == 44 and compression["left_out"] == {"base": [], "new": []}
+
+
+def test_a_model_only_in_one_run_is_named_as_left_out(tmp_path, capsys):
+    base = fabricate_results(methods=("gradual",))
+    new = copy.deepcopy(base)
+    base["models"].remove(_model_of(base, "gradual", 0.95, 1))
+    new["models"].remove(_model_of(new, "oneshot", 0.1, 0))
+    assert main(["compare", *_pair(tmp_path, base, new), "--format", "json"]) == 0
+    compression = json.loads(capsys.readouterr().out)["compression"]
+    assert compression["left_out"] == {"base": ["ratio=0.1 seed=0"], "new": ["ratio=0.95 seed=1 method=gradual"]}
+    assert compression["models"] == len(base["models"]) - 1
+    assert main(["compare", *_pair(tmp_path, base, new)]) == 0
+    out = capsys.readouterr().out
+    assert "models only in base, not compared: ratio=0.1 seed=0" in out
+    assert "models only in new, not compared: ratio=0.95 seed=1 method=gradual" in out
+
+
+def test_results_from_before_methods_are_the_paper_method(tmp_path, capsys):
+    """A run that recorded no method (written before methods existed) against one recording ``oneshot``."""
+    before_methods = fabricate_results()
+    recorded = copy.deepcopy(before_methods)
+    for model in recorded["models"]:
+        if model["ratio"] > 0:
+            model["method"] = "oneshot"
+    assert main(["compare", *_pair(tmp_path, before_methods, recorded), "--format", "json"]) == 0
+    compression = json.loads(capsys.readouterr().out)["compression"]
+    assert compression["models"] == len(before_methods["models"]) and compression["left_out"]["base"] == []
+
+
+def test_claims_are_matched_per_method(tmp_path, capsys):
+    base = with_claims(fabricate_results(methods=("gradual",)))
+    base["claims"] = [dict(claim, method=method) for method in ("oneshot", "gradual") for claim in base["claims"]]
+    base["claims"][0]["verdict"] = "refuted"  # the one-shot's (a) differs from the gradual's in both runs
+    new = copy.deepcopy(base)
+    new["claims"][2]["verdict"] = "refuted"  # the gradual's (a)
+    assert main(["compare", *_pair(tmp_path, base, new)]) == 1
+    out = capsys.readouterr().out
+    assert "4 claims matched by id, subject, range and method" in out
+    assert _failing(out, "claims") == [
+        "claims: (a) size:step_3 method=gradual supported -> refuted (effect -0.99 [-1, -0.95] -> -0.99 [-1, -0.95])"]
+
+
+def test_raw_rounds_are_read_for_every_model_of_every_method(tmp_path):
+    """Per-model network records of a pytest-benchmark JSON: the one-shot's without a method (as before
+    methods), the others' with theirs, a baseline's with one too (baselines are shared whatever it says)."""
+    results = fabricate_results(methods=("gradual",))
+    results["fc1"] = []
+    benchmarks = []
+    for model in results["models"]:
+        method = {None: "oneshot", "oneshot": None}.get(model.get("method"), model.get("method"))
+        for key, timing in model["timings"].items():
+            parsed = TimingKey.parse(key)
+            info = {"scope": "network", "engine": parsed.engine, "device": parsed.device, "ratio": model["ratio"],
+                    "seed": model["seed"], **({"method": method} if method else {})}
+            benchmarks.append({"extra_info": info, "params": {"batch": parsed.batch},
+                               "stats": {"data": timing.pop("samples_s")}})
+    (tmp_path / "benchmarks.json").write_text(json.dumps({"benchmarks": benchmarks}))
+    results["benchmark_json"] = "benchmarks.json"
+    rounds, note = raw_rounds(results, tmp_path / "results.json")
+    assert set(rounds) == set(timing_entries(results)) and len(rounds) == len(benchmarks)
+    assert note == f"{len(benchmarks)} from {tmp_path / 'benchmarks.json'}"
+
+
 # ---- bad input ------------------------------------------------------------------------------------------
 
 def _bad_inputs(tmp_path):
@@ -407,11 +499,14 @@ def _bad_inputs(tmp_path):
              "key": (json.dumps({**good, "models": [dict(good["models"][0], timings={"a/b/network/1": {}})]}),
                      "is not an <engine>/<device>/<scope>/batch=<n> key"),
              "engines": (json.dumps({**good, "engines": {"tf-dense": {"sparse": "no"}}}),
-                         "engines is not an object of engines, each with a boolean sparse")}
+                         "engines is not an object of engines, each with a boolean sparse"),
+             "method": (json.dumps({**good, "models": [dict(good["models"][1], method=["gradual"])]}),
+                        "models[0].method is not a string")}
     return cases
 
 
-@pytest.mark.parametrize("case", ["missing", "not json", "kind", "schema", "sizes", "timing", "key", "engines"])
+@pytest.mark.parametrize("case", ["missing", "not json", "kind", "schema", "sizes", "timing", "key", "engines",
+                                  "method"])
 def test_bad_input_is_one_line_and_non_zero(tmp_path, capsys, case):
     text, expected = _bad_inputs(tmp_path)[case]
     good = tmp_path / "good.json"

@@ -1,14 +1,19 @@
-"""Claims, compared by verdict: the claims of two runs matched by (id, subject, range); a changed verdict is
-a change, shown with the effect and interval each run measured.
+"""Claims, compared by verdict: the claims of two runs matched by (id, subject, range, method), since each
+pruning method is judged on its own models; a changed verdict is a change, shown with the effect and interval
+each run measured.
 """
 
 from __future__ import annotations
 
 from prunebench.compare.reading import is_number
+from prunebench.prune.methods import DEFAULT_METHOD
+
+ClaimKey = tuple[str, str, str | None, str]
 
 
-def claim_key(claim: dict) -> tuple[str, str, str | None]:
-    return claim["id"], claim["subject"], claim.get("range")
+def claim_key(claim: dict) -> ClaimKey:
+    """Claims from before methods have no method: they judged the paper's one-shot."""
+    return claim["id"], claim["subject"], claim.get("range"), claim.get("method") or DEFAULT_METHOD
 
 
 def _claim_side(claim: dict) -> dict:
@@ -20,8 +25,8 @@ def _claim_side(claim: dict) -> dict:
             "margin": claim.get("margin"), "n": claim.get("n")}
 
 
-def _in_order(keys: set[tuple[str, str, str | None]]) -> list[tuple[str, str, str | None]]:
-    return sorted(keys, key=lambda key: (key[0], key[1], key[2] or ""))
+def _in_order(keys: set[ClaimKey]) -> list[ClaimKey]:
+    return sorted(keys, key=lambda key: (key[0], key[1], key[2] or "", key[3] != DEFAULT_METHOD, key[3]))
 
 
 def compare_claims(base: dict, new: dict) -> dict:
@@ -30,7 +35,7 @@ def compare_claims(base: dict, new: dict) -> dict:
     changes = []
     for key in _in_order(set(before) & set(after)):
         if before[key]["verdict"] != after[key]["verdict"]:
-            changes.append({"id": key[0], "subject": key[1], "range": key[2],
+            changes.append({"id": key[0], "subject": key[1], "range": key[2], "method": key[3],
                             "base": _claim_side(before[key]), "new": _claim_side(after[key])})
     notes = []
     for side, only in (("base", set(before) - set(after)), ("new", set(after) - set(before))):
@@ -43,8 +48,10 @@ def compare_claims(base: dict, new: dict) -> dict:
     return {"compared": len(set(before) & set(after)), "changes": changes, "notes": notes}
 
 
-def claim_name(claim_id: str, subject: str, claim_range: str | None) -> str:
-    return f"({claim_id}) {subject}" + (f" [{claim_range}]" if claim_range else "")
+def claim_name(claim_id: str, subject: str, claim_range: str | None, method: str) -> str:
+    """The method is named unless it is the paper's one-shot, as models are (``reading.model_name``)."""
+    return (f"({claim_id}) {subject}" + (f" [{claim_range}]" if claim_range else "")
+            + ("" if method == DEFAULT_METHOD else f" method={method}"))
 
 
 def effect_text(side: dict) -> str:
@@ -58,5 +65,6 @@ def effect_text(side: dict) -> str:
 
 
 def claim_line(item: dict) -> str:
-    return (f"claims: {claim_name(item['id'], item['subject'], item['range'])} {item['base']['verdict']} -> "
+    return (f"claims: {claim_name(item['id'], item['subject'], item['range'], item['method'])} "
+            f"{item['base']['verdict']} -> "
             f"{item['new']['verdict']} (effect {effect_text(item['base'])} -> {effect_text(item['new'])})")

@@ -2,9 +2,10 @@
 
 Four sections, each judged by its own rule:
 
-- compression: the deterministic measures of every (ratio, seed) model, compared exactly (thresholds,
-  nonzero counts, sizes, every format's bytes), accuracy to a tolerance in test images; any change fails.
-- claims: verdicts matched by (id, subject, range); a changed verdict fails.
+- compression: the deterministic measures of every (method, ratio, seed) model, compared exactly (thresholds,
+  nonzero counts, sizes, every format's bytes), accuracy to a tolerance in test images; any change fails. A
+  model only one run built is named as left out.
+- claims: verdicts matched by (id, subject, range, method); a changed verdict fails.
 - timings, same machine class: each timing family's shift in the new run against the spread of that shift
   over two or more baseline runs, plus a minimum factor (``prunebench.compare.stats``); a significant
   slowdown beyond the factor fails under ``--fail-on time``. One baseline run judges no time. With

@@ -1,5 +1,6 @@
-"""Compression, compared exactly: the deterministic measures of every (ratio, seed) model both runs built
-(thresholds, nonzero counts, sizes, every format's bytes), accuracy to a tolerance in test images.
+"""Compression, compared exactly: the deterministic measures of every (method, ratio, seed) model both runs
+built (thresholds, nonzero counts, sizes, every format's bytes), accuracy to a tolerance in test images. A model
+only one run built is named as left out, never dropped silently.
 
 A measure is compared only where the two runs' profiles agree on what determines it (``WEIGHT_SETTINGS``,
 ``ACCURACY_SETTINGS``): otherwise a difference would be the settings', not the code's.
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from prunebench.compare.reading import is_number, paper_method
+from prunebench.compare.reading import ModelKey, is_number, model_name, model_order, models_by_key
 from prunebench.compare.stats import accuracy_images
 from prunebench.model.constants import MNIST_TEST_IMAGES
 from prunebench.results.keys import ratio_key
@@ -54,10 +55,6 @@ def model_measures(model: dict) -> dict[str, dict[str, Any]]:
     return {"structure": structure, "weights": weights, "accuracy": accuracy}
 
 
-def _models(results: dict) -> dict[tuple[float, int], dict]:
-    return {(ratio_key(model["ratio"]), int(model["seed"])): model for model in paper_method(results)}
-
-
 def compare_compression(base: dict, new: dict, tolerance_images: int = 0) -> dict:
     """Every deterministic measure of the models both runs built; a change is any difference (accuracy:
     more than ``tolerance_images`` test images)."""
@@ -67,10 +64,10 @@ def compare_compression(base: dict, new: dict, tolerance_images: int = 0) -> dic
         "accuracy": _profile_differences(base, new, ACCURACY_SETTINGS),
     }
     images = new["profile"].get("eval_images") or MNIST_TEST_IMAGES
-    base_models, new_models = _models(base), _models(new)
+    base_models, new_models = models_by_key(base), models_by_key(new)
+    both = sorted(set(base_models) & set(new_models), key=model_order)
     changes, compared = [], 0
-    for key in sorted(set(base_models) & set(new_models)):
-        ratio, seed = key
+    for key in both:
         before, after = model_measures(base_models[key]), model_measures(new_models[key])
         for group in ("structure", "weights", "accuracy"):
             if skipped[group]:
@@ -78,7 +75,8 @@ def compare_compression(base: dict, new: dict, tolerance_images: int = 0) -> dic
             for measure in sorted(set(before[group]) | set(after[group])):
                 old, now = before[group].get(measure, ABSENT), after[group].get(measure, ABSENT)
                 compared += 1
-                item = {"ratio": ratio, "seed": seed, "measure": measure, "base": old, "new": now}
+                item = {"method": key.method, "ratio": key.ratio, "seed": key.seed, "measure": measure,
+                        "base": old, "new": now}
                 if group == "accuracy" and is_number(old) and is_number(now):
                     moved = accuracy_images(old, now, images)
                     if moved > tolerance_images:
@@ -100,21 +98,28 @@ def compare_compression(base: dict, new: dict, tolerance_images: int = 0) -> dic
             old, now = base_fc1[ratio].get("nonzero", ABSENT), new_fc1[ratio].get("nonzero", ABSENT)
             compared += 1
             if old != now:
-                changes.append({"ratio": ratio, "seed": None, "measure": "fc1.nonzero", "base": old, "new": now})
+                changes.append({"method": None, "ratio": ratio, "seed": None, "measure": "fc1.nonzero",
+                                "base": old, "new": now})
     notes = []
     for group, what in (("structure", "nonzero counts"), ("weights", "thresholds, sizes and formats"),
                         ("accuracy", "accuracies")):
         if skipped[group]:
             notes.append(f"{what} not compared: the profiles differ ({'; '.join(skipped[group])})")
-    for side, only in (("base", set(base_models) - set(new_models)), ("new", set(new_models) - set(base_models))):
-        if only:
-            notes.append(f"models only in {side}, not compared: "
-                         + ", ".join(f"ratio={r:g} seed={s}" for r, s in sorted(only)))
+    left_out = {side: [model_name(key) for key in sorted(set(mine) - set(theirs), key=model_order)]
+                for side, mine, theirs in (("base", base_models, new_models), ("new", new_models, base_models))}
+    for side, names in left_out.items():
+        if names:
+            notes.append(f"models only in {side}, not compared: {', '.join(names)}")
     if base["machine"].get("tensorflow") != new["machine"].get("tensorflow"):
         notes.append(f"TensorFlow differs ({base['machine'].get('tensorflow')} vs {new['machine'].get('tensorflow')}): "
                      "a changed weight-dependent measure may come from it")
-    return {"compared": compared, "models": len(set(base_models) & set(new_models)), "changes": changes,
-            "accuracy_tolerance_images": tolerance_images, "eval_images": images, "notes": notes}
+    return {"compared": compared, "models": len(both), "methods": methods_of(both), "left_out": left_out,
+            "changes": changes, "accuracy_tolerance_images": tolerance_images, "eval_images": images, "notes": notes}
+
+
+def methods_of(keys: Iterable[ModelKey]) -> list[str]:
+    """The pruning methods of the pruned models among ``keys``, in model order (the paper's first)."""
+    return list(dict.fromkeys(key.method for key in sorted(keys, key=model_order) if key.method is not None))
 
 
 def _flipped_images(old: str, new: str) -> tuple[int, tuple[int, int]]:
@@ -135,9 +140,10 @@ def _flipped_images(old: str, new: str) -> tuple[int, tuple[int, int]]:
 
 
 def compression_line(item: dict) -> str:
-    where = f"ratio={item['ratio']:g}" + (f" seed={item['seed']}" if item["seed"] is not None else "")
-    if item["measure"].startswith("fc1."):
-        where = f"fc1 {where}"
+    if item["seed"] is None:  # an FC1 section's measure
+        where = f"fc1 ratio={item['ratio']:g}"
+    else:
+        where = model_name(ModelKey(item["method"], item["ratio"], item["seed"]))
     extra = f" ({item['images']} images)" if "images" in item else ""
     return f"compression: {where} {item['measure']} {value_text(item['base'])} -> {value_text(item['new'])}{extra}"
 

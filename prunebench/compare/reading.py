@@ -1,8 +1,9 @@
 """Reading the results JSON files compare is given: checked for everything compare reads, their timing
 entries by identity, and the raw rounds of each timing (from the results or the pytest-benchmark JSON they name).
 
-A timing identity is ("model", ratio, seed, key) for a model's timing, or (scope, ratio, None, key) for the FC1
-sections; ``key`` is a ``TimingKey`` as the results spell it.
+A model is keyed by (method, ratio, seed) (``ModelKey``): every model of every pruning method is compared
+with its namesake, the baselines (ratio 0, shared by all methods) once. A timing identity (``TimingIdent``) is
+a model's key and a timing key, or an FC1 section's scope, ratio and timing key.
 """
 
 from __future__ import annotations
@@ -10,11 +11,32 @@ from __future__ import annotations
 import json
 import statistics
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from prunebench.errors import DataError
 from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.results.keys import FC1_SECTIONS, SCOPES, TimingKey, ratio_key
+from prunebench.verdicts.evidence import method_of
+
+
+class ModelKey(NamedTuple):
+    """What makes a model itself across runs: its pruning method (None for a baseline, which every method
+    shares, as the results rows record it), ratio and seed."""
+
+    method: str | None
+    ratio: float
+    seed: int
+
+
+class TimingIdent(NamedTuple):
+    """One timing across runs: a model's (``kind`` "model") or an FC1 section's (``kind`` its scope, with no
+    method or seed); ``key`` is a ``TimingKey`` as the results spell it."""
+
+    kind: str
+    method: str | None
+    ratio: float
+    seed: int | None
+    key: str
 
 
 def load_for_compare(path: str | Path) -> dict:
@@ -37,8 +59,9 @@ def load_for_compare(path: str | Path) -> dict:
 
 
 def _check_details(results: dict, path: Path) -> None:
-    """What compare reads below the contract's required keys (timing keys and medians, FC1 ratios, the claims'
-    names, engines, bandwidth): a bad file fails as one line naming the field, not as a KeyError later."""
+    """What compare reads below the contract's required keys (timing keys and medians, models' and claims'
+    methods, FC1 ratios, the claims' names, engines, bandwidth): a bad file fails as one line naming the field,
+    not as a KeyError later."""
 
     def fail(where: str, what: str) -> None:
         raise DataError(f"{path}: {where} {what}")
@@ -57,8 +80,13 @@ def _check_details(results: dict, path: Path) -> None:
             if samples is not None and (not isinstance(samples, list) or not all(map(is_number, samples))):
                 fail(f"{where}[{key!r}].samples_s", "is not a list of numbers")
 
+    def check_method(where: str, record: dict) -> None:
+        if record.get("method") is not None and not isinstance(record["method"], str):
+            fail(f"{where}.method", "is not a string")
+
     for index, model in enumerate(results["models"]):
         check_timings(f"models[{index}].timings", model["timings"])
+        check_method(f"models[{index}]", model)
     for section in FC1_SECTIONS:
         fc1 = results.get(section) or []
         if not isinstance(fc1, list):
@@ -71,6 +99,7 @@ def _check_details(results: dict, path: Path) -> None:
         if not isinstance(claim, dict) or not all(isinstance(claim.get(key), str)
                                                   for key in ("id", "subject", "verdict")):
             fail(f"claims[{index}]", "lacks a string id, subject or verdict")
+        check_method(f"claims[{index}]", claim)
     engines = results.get("engines")  # newer schema: which engines are sparse
     if engines is not None and not (isinstance(engines, dict) and all(
             isinstance(entry, dict) and isinstance(entry.get("sparse"), bool) for entry in engines.values())):
@@ -84,24 +113,39 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def paper_method(results: dict) -> list[dict]:
-    """The baselines and the one-shot models: compare does not yet key models by pruning method
-    (prune/methods/), so it compares the paper's method only rather than mix methods up."""
-    return [model for model in results["models"]
-            if model["ratio"] == 0 or model.get("method", DEFAULT_METHOD) == DEFAULT_METHOD]
+def model_key(record: dict) -> ModelKey:
+    """The key of a results model row, or of a benchmark record carrying the same ratio, seed and method
+    (records from before methods have none: the paper's one-shot)."""
+    return ModelKey(method_of(record), ratio_key(record["ratio"]), int(record["seed"]))
 
 
-def timing_entries(results: dict) -> dict[tuple, dict]:
-    """Every timing entry by identity: ("model", ratio, seed, key), or (scope, ratio, None, key) for the FC1
-    sections (scope "fc1", "fc1-neurons" or "fc1-blocks")."""
+def model_order(key: ModelKey) -> tuple:
+    """Baselines and the paper's method first, as the results list them; then each other method's models."""
+    return key.method not in (None, DEFAULT_METHOD), key.method or "", key.ratio, key.seed
+
+
+def model_name(key: ModelKey) -> str:
+    """``ratio=0.9 seed=0``, with `` method=<name>`` unless a baseline or the paper's one-shot: the suite's
+    own model names (``median_s_by_model``), so a one-shot run reads as it did before methods existed."""
+    name = f"ratio={key.ratio:g} seed={key.seed}"
+    return name if key.method in (None, DEFAULT_METHOD) else f"{name} method={key.method}"
+
+
+def models_by_key(results: dict) -> dict[ModelKey, dict]:
+    return {model_key(model): model for model in results["models"]}
+
+
+def timing_entries(results: dict) -> dict[TimingIdent, dict]:
+    """Every timing entry by identity: every model's, of every method, and the FC1 sections' (scope "fc1",
+    "fc1-neurons" or "fc1-blocks")."""
     entries = {}
-    for model in paper_method(results):
+    for model in results["models"]:
         for key, entry in model["timings"].items():
-            entries[("model", ratio_key(model["ratio"]), int(model["seed"]), key)] = entry
+            entries[TimingIdent("model", *model_key(model), key)] = entry
     for section, kind in FC1_SECTIONS.items():
         for fc1 in results.get(section) or []:
             for key, entry in (fc1.get("timings") or {}).items():
-                entries[(kind, ratio_key(fc1["ratio"]), None, key)] = entry
+                entries[TimingIdent(kind, None, ratio_key(fc1["ratio"]), None, key)] = entry
     return entries
 
 
@@ -114,7 +158,8 @@ def benchmark_json_candidates(results: dict, results_path: Path) -> list[Path]:
     return list(dict.fromkeys(candidates))
 
 
-def raw_rounds(results: dict, results_path: Path, override: Path | None = None) -> tuple[dict[tuple, list[float]], str]:
+def raw_rounds(results: dict, results_path: Path,
+               override: Path | None = None) -> tuple[dict[TimingIdent, list[float]], str]:
     """Raw rounds per timing identity and a note on where they came from.
 
     ``samples_s`` in the results (newer schema) come first; the rest is read from the pytest-benchmark JSON
@@ -168,8 +213,9 @@ def raw_rounds(results: dict, results_path: Path, override: Path | None = None) 
     return rounds, "; ".join(notes)
 
 
-def _benchmark_ident(bench: Any) -> tuple | None:
-    """The results identity of one pytest-benchmark entry, from the extra_info and params the suite sets."""
+def _benchmark_ident(bench: Any) -> TimingIdent | None:
+    """The results identity of one pytest-benchmark entry, from the extra_info and params the suite sets (a
+    network record names its model by ratio, seed and, since methods exist, method)."""
     if not isinstance(bench, dict):
         return None
     info, params = bench.get("extra_info") or {}, bench.get("params") or {}
@@ -178,12 +224,11 @@ def _benchmark_ident(bench: Any) -> tuple | None:
         return None
     key = str(TimingKey(info.get("engine"), info.get("device"), scope, batch))
     if scope == "network":
-        seed = info.get("seed")
-        return ("model", ratio_key(info["ratio"]), int(seed), key) if is_number(seed) else None
-    return (scope, ratio_key(info["ratio"]), None, key)
+        return TimingIdent("model", *model_key(info), key) if is_number(info.get("seed")) else None
+    return TimingIdent(scope, None, ratio_key(info["ratio"]), None, key)
 
 
-def with_embedded_rounds(results: dict, rounds: dict[tuple, list[float]]) -> dict:
+def with_embedded_rounds(results: dict, rounds: dict[TimingIdent, list[float]]) -> dict:
     """A copy of ``results`` whose timing entries carry their raw rounds as ``samples_s`` (self-contained)."""
     copy = json.loads(json.dumps(results))
     for ident, entry in timing_entries(copy).items():

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from prunebench.compare.claims import claim_name, effect_text
 from prunebench.compare.compression import value_text
 from prunebench.compare.stats import MIN_BASELINE_RUNS
+from prunebench.prune.methods import DEFAULT_METHOD
 
 DETECTABLE_CAP = 1000.0  # a detectable slowdown above this is shown as '>x1000'
 MAX_ROWS = 20  # rows of a relative-time table shown without --show all (largest changes first)
@@ -73,21 +74,27 @@ def _heading(report: dict) -> Section:
 
 def _compression(report: dict) -> Section:
     comp = report["compression"]
-    rows = [[f"{item['ratio']:g}", "" if item["seed"] is None else str(item["seed"]), item["measure"],
+    # A method column only when a changed model is of another method than the paper's (baselines have none).
+    by_method = any(item["method"] not in (None, DEFAULT_METHOD) for item in comp["changes"])
+    rows = [[*([item["method"] or ""] if by_method else []), f"{item['ratio']:g}",
+             "" if item["seed"] is None else str(item["seed"]), item["measure"],
              value_text(item["base"]), value_text(item["new"])] for item in comp["changes"]]
+    methods = comp["methods"]
+    of_methods = f" ({len(methods)} pruning methods: {', '.join(methods)})" if len(methods) > 1 else ""
     return ("Compression (deterministic measures, compared exactly)", [
-        f"{comp['compared']} measures of {comp['models']} models compared "
+        f"{comp['compared']} measures of {comp['models']} models{of_methods} compared "
         f"(accuracy to {comp['accuracy_tolerance_images']} of {comp['eval_images']} test images): "
         + (f"{len(comp['changes'])} changed" if comp["changes"] else "no change"), *comp["notes"]],
-        (["ratio", "seed", "measure", "base", "new"], rows) if rows else None)
+        ([*(["method"] if by_method else []), "ratio", "seed", "measure", "base", "new"], rows) if rows else None)
 
 
 def _claims(report: dict) -> Section:
     claims = report["claims"]
-    rows = [[claim_name(item["id"], item["subject"], item["range"]), item["base"]["verdict"], item["new"]["verdict"],
-             effect_text(item["base"]), effect_text(item["new"])] for item in claims["changes"]]
+    rows = [[claim_name(item["id"], item["subject"], item["range"], item["method"]), item["base"]["verdict"],
+             item["new"]["verdict"], effect_text(item["base"]), effect_text(item["new"])] for item in claims["changes"]]
     changed = f"{len(claims['changes'])} verdicts changed" if claims["changes"] else "no verdict changed"
-    return ("Claims", [f"{claims['compared']} claims matched by id, subject and range: {changed}", *claims["notes"]],
+    return ("Claims", [f"{claims['compared']} claims matched by id, subject, range and method: {changed}",
+                       *claims["notes"]],
             (["claim", "base", "new", "base effect [95% CI]", "new effect [95% CI]"], rows) if rows else None)
 
 

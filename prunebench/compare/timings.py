@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from prunebench.compare.reading import is_number, timing_entries
+from prunebench.compare.reading import ModelKey, TimingIdent, is_number, model_name, model_order, timing_entries
 from prunebench.compare.stats import (
     ALPHA,
     FACTOR,
@@ -37,10 +37,15 @@ from prunebench.verdicts.stats import crossover, holm
 REFERENCE_ENGINE = "tf-dense"  # the engine every speedup is relative to
 
 
-def label(ident: tuple) -> str:
+def label(ident: TimingIdent) -> str:
     """A timing identity (``reading.timing_entries``) as one line names it."""
-    kind, ratio, seed, key = ident
-    return f"ratio={ratio:g} seed={seed} {key}" if kind == "model" else f"{kind} ratio={ratio:g} {key}"
+    if ident.kind == "model":
+        return f"{model_name(_model(ident))} {ident.key}"
+    return f"{ident.kind} ratio={ident.ratio:g} {ident.key}"
+
+
+def _model(ident: TimingIdent) -> ModelKey:
+    return ModelKey(ident.method, ident.ratio, ident.seed)
 
 
 def same_machine_class(base: dict, new: dict) -> bool:
@@ -59,7 +64,7 @@ def compare_times(base: dict, new: dict, base_rounds: dict, new_rounds: dict, *,
     rows = []
     for ident in sorted(set(before) & set(after), key=_sort_ident):
         old, now = base_rounds.get(ident), new_rounds.get(ident)
-        row = {"benchmark": label(ident), "family": ident[3], "base_median_s": float(before[ident]["median_s"]),
+        row = {"benchmark": label(ident), "family": ident.key, "base_median_s": float(before[ident]["median_s"]),
                "new_median_s": float(after[ident]["median_s"]), "p": None, "p_adjusted": None,
                "rounds": [len(old) if old else before[ident].get("rounds"),
                           len(now) if now else after[ident].get("rounds")]}
@@ -124,10 +129,10 @@ def judge_families(baseline_runs: Sequence[dict], new_runs: Sequence[dict], *, p
     (``paired_runs_test``). None is judged when ``judge`` is false: the families are listed only."""
     medians = [_medians(run) for run in baseline_runs]
     news = [_medians(run) for run in (new_runs if paired else new_runs[-1:])]
-    members: dict[str, list[tuple]] = {}
+    members: dict[str, list[TimingIdent]] = {}
     for ident in sorted(news[-1], key=_sort_ident):
         if all(run.get(ident, 0) > 0 for run in [*medians, *news]):
-            members.setdefault(ident[3], []).append(ident)
+            members.setdefault(ident.key, []).append(ident)
     families = []
     for family, idents in sorted(members.items()):
         logs = [[math.log(run[i]) for i in idents] for run in medians]
@@ -157,12 +162,14 @@ def time_line(family: dict) -> str:
             f"t {family['t']:.2f}, p_adj {family['p_adjusted']:.2g})")
 
 
-def _sort_ident(ident: tuple) -> tuple:
-    kind, ratio, seed, key = ident
-    return (kind, ratio, -1 if seed is None else seed, key)
+def _sort_ident(ident: TimingIdent) -> tuple:
+    """Models in ``reading.model_order``, FC1 sections by ratio; then the timing key."""
+    if ident.kind == "model":
+        return ident.kind, *model_order(_model(ident)), ident.key
+    return ident.kind, False, "", ident.ratio, -1, ident.key
 
 
-def _medians(results: dict) -> dict[tuple, float]:
+def _medians(results: dict) -> dict[TimingIdent, float]:
     return {ident: float(entry["median_s"]) for ident, entry in timing_entries(results).items()}
 
 
@@ -172,11 +179,10 @@ def compare_speedups(base: dict, new: dict, factor: float = FACTOR) -> dict:
     before, after = _medians(base), _medians(new)
     rows, missing_reference = [], 0
     for ident in sorted(set(before) & set(after), key=_sort_ident):
-        kind, ratio, seed, key = ident
-        timing = TimingKey.parse(key)
+        timing = TimingKey.parse(ident.key)
         if timing.engine == REFERENCE_ENGINE:
             continue
-        reference = (kind, ratio, seed, str(replace(timing, engine=REFERENCE_ENGINE)))
+        reference = ident._replace(key=str(replace(timing, engine=REFERENCE_ENGINE)))
         if reference not in before or reference not in after:
             missing_reference += 1
             continue
