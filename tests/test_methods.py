@@ -222,7 +222,7 @@ def test_report_draws_the_frontier_per_method(tmp_path):
     from factories import fabricate_results
 
     from prunebench.report.document import write_report
-    from prunebench.report.figures import FIGURES, METHODS_FIGURE
+    from prunebench.report.figure_files import FIGURES, METHODS_FIGURE
     from prunebench.verdicts.judging import evaluate_claims
 
     results = _two_methods()
@@ -238,7 +238,7 @@ def test_report_draws_the_frontier_per_method(tmp_path):
     results["references"] = {"tfmot-gradual": [{"ratio": ratio, "accuracy": 0.97654}]}
     write_report(results, tmp_path / "with-tfmot")
     text_tfmot = (tmp_path / "with-tfmot" / "report.md").read_text()
-    assert "| ratio | oneshot | gradual | tfmot (gradual's reference) |" in text_tfmot and "| 0.9765 |" in text_tfmot
+    assert "| ratio | oneshot | gradual | tfmot (gradual's reference) |" in text_tfmot and "| 97.65% |" in text_tfmot
     # the paper's tables show the one-shot models only
     alone = fabricate_results()
     alone["claims"] = evaluate_claims(alone, {})

@@ -4,13 +4,12 @@ the same budget after the baseline, and each method's schedule."""
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
 
-from prunebench.report.figures import METHODS_FIGURE
-from prunebench.report.markdown import MISSING, cell, ms, parse_timing_key, table, with_spread
+from prunebench.report.figure_files import METHODS_FIGURE, figure_link
+from prunebench.report.figures import FRONTIER_SPAN_PT
+from prunebench.report.markdown import MISSING, accuracy_text, mib_text, ms_text, parse_timing_key, table, with_spread
 from prunebench.results.readers import dig, models_by_ratio, percent, smallest_lossless
 from prunebench.verdicts.evidence import method_of
-from prunebench.verdicts.paper import MIB
 
 
 def methods_section(results: dict, methods: list[str]) -> str:
@@ -22,11 +21,11 @@ def methods_section(results: dict, methods: list[str]) -> str:
     accuracy = dig("accuracy", "dense")
     tfmot = {float(row["ratio"]): row["accuracy"] for row in (results.get("references") or {}).get("tfmot-gradual", [])}
     extra = ["tfmot (gradual's reference)"] if tfmot else []
-    rows = [["0% (baseline)", *[with_spread(baseline, accuracy, ".4f")] * len(methods), *[""] * len(extra)]]
-    rows += [[percent(ratio), *[with_spread(by_method[m].get(ratio, []), accuracy, ".4f") for m in methods],
-              *([cell(tfmot.get(ratio), ".4f")] if tfmot else [])] for ratio in ratios]
-    before = [[percent(ratio), *[with_spread(by_method[m].get(ratio, []), dig("accuracy", "before_retrain"), ".4f")
-                                 for m in methods]] for ratio in ratios]
+    rows = [["0% (baseline)", *[with_spread(baseline, accuracy, accuracy_text)] * len(methods), *[""] * len(extra)]]
+    rows += [[percent(ratio), *[with_spread(by_method[m].get(ratio, []), accuracy, accuracy_text) for m in methods],
+              *([accuracy_text(tfmot.get(ratio))] if tfmot else [])] for ratio in ratios]
+    before = [[percent(ratio), *[with_spread(by_method[m].get(ratio, []), dig("accuracy", "before_retrain"),
+                                             accuracy_text) for m in methods]] for ratio in ratios]
     sizes = [[percent(ratio), *[best_lossless_size(by_method[m].get(ratio, [])) for m in methods]] for ratio in ratios]
     places = sorted({parse_timing_key(key)[1::2] for model in results["models"] for key in model.get("timings") or {}
                      if parse_timing_key(key)[2] == "network"})
@@ -35,7 +34,7 @@ def methods_section(results: dict, methods: list[str]) -> str:
         time_rows = [[percent(0.0), *[fastest_network(baseline, device, batch)] * len(methods)]]
         time_rows += [[percent(ratio), *[fastest_network(by_method[m].get(ratio, []), device, batch) for m in methods]]
                       for ratio in ratios]
-        time_tables += (f"\nWhole network, {device}, batch {batch}: the fastest engine's median ms (and the "
+        time_tables += (f"\nWhole network, batch {batch}, {device.upper()}: the fastest engine's median ms (and the "
                         "engine):\n\n" + table(["ratio", *methods], time_rows))
     budget_rows = []
     for method in methods:
@@ -46,7 +45,10 @@ def methods_section(results: dict, methods: list[str]) -> str:
         events = len(schedule.get("events", [])) or 1
         budget_rows.append([method, ", ".join(map(str, budgets)) or MISSING, str(events),
                             params or "ranking layer (the paper's one-shot)"])
-    return ("## Pruning methods: accuracy against sparsity\n\nDense test accuracy (median over seeds) of each "
+    return ("## Pruning methods: accuracy against sparsity\n\n" + figure_link(METHODS_FIGURE)
+            + "\nThe figure's lines mark the accuracy goals and the unpruned baseline; its axis stops "
+            f"{FRONTIER_SPAN_PT:g} points below the lowest of them, and a point further down is drawn at the axis "
+            "with its value written beside it.\n\nDense test accuracy (median over seeds) of each "
             "method at each ratio. Every method trains the same number of steps after the baseline, so a "
             "difference comes from the method, not from more training.\n\n"
             + table(["ratio", *methods, *extra], rows)
@@ -54,12 +56,11 @@ def methods_section(results: dict, methods: list[str]) -> str:
                "baseline, batches and budget, but a fresh Adam (bench/test_tfmot_reference.py).\n" if tfmot else "")
             + "\nAccuracy just after the last pruning event, before the training that follows it:\n\n"
             + table(["ratio", *methods], before)
-            + "\nWhole-model size in the smallest lossless storage format (median MiB over seeds; the format "
+            + "\nWhole-model size in the smallest lossless storage format (MiB, median over seeds; the format "
               "of the first seed):\n\n" + table(["ratio", *methods], sizes)
             + time_tables
             + "\nBudgets and schedules:\n\n"
-            + table(["method", "training steps after the baseline", "pruning events", "schedule"], budget_rows)
-            + f"\n![{Path(METHODS_FIGURE).stem}](figures/{METHODS_FIGURE})\n")
+            + table(["method", "training steps after the baseline", "pruning events", "schedule"], budget_rows))
 
 
 def fastest_network(models: list[dict], device: str, batch: str) -> str:
@@ -73,7 +74,7 @@ def fastest_network(models: list[dict], device: str, batch: str) -> str:
     if not medians:
         return MISSING
     engine = min(medians, key=lambda name: statistics.median(medians[name]))
-    return f"{cell(ms(statistics.median(medians[engine])), '.3g')} ({engine})"
+    return f"{ms_text(statistics.median(medians[engine]))} ({engine})"
 
 
 def best_lossless_size(models: list[dict]) -> str:
@@ -81,4 +82,4 @@ def best_lossless_size(models: list[dict]) -> str:
     found = [best for model in models if (best := smallest_lossless(model["formats"])) is not None]
     if not found:
         return MISSING
-    return f"{statistics.median(size for size, _ in found) / MIB:.3g} ({found[0][1]})"
+    return f"{mib_text(statistics.median(size for size, _ in found))} ({found[0][1]})"

@@ -3,7 +3,8 @@ from which each stored size breaks even with the unpruned references."""
 
 from __future__ import annotations
 
-from prunebench.report.markdown import MISSING, cell, table
+from prunebench.report.figure_files import FORMATS_FIGURE, figure_link
+from prunebench.report.markdown import MISSING, mib_text, table
 from prunebench.results.readers import Getter, dig, median_of, percent
 from prunebench.verdicts.evidence import baseline_step_1
 from prunebench.verdicts.stats import onset
@@ -26,11 +27,11 @@ def formats_section(results: dict, groups: dict[float, list[dict]]) -> str:
     if not formats:
         return "## Storage formats\n\nNo storage formats were measured in these results.\n"
     columns = {"dense float32 weights": dig("sizes", "weights_dense"), **size_series(results)}
-    model_rows = [[percent(ratio), *[cell(median_of(models, get), ".0f") for get in columns.values()]]
+    model_rows = [[percent(ratio), *[mib_text(median_of(models, get)) for get in columns.values()]]
                   for ratio, models in groups.items()]
     pruned = {**{fmt: dig("formats", fmt, "pruned_bytes") for fmt in formats},
               "entropy bound": dig("entropy_bound", "pruned_bytes")}
-    pruned_rows = [[percent(ratio), *[cell(median_of(models, get), ".0f") for get in pruned.values()]]
+    pruned_rows = [[percent(ratio), *[mib_text(median_of(models, get)) for get in pruned.values()]]
                    for ratio, models in groups.items()]
     baseline = groups.get(0.0, [])
     references = {"baseline dense float32 weights": median_of(baseline, dig("sizes", "weights_dense")),
@@ -46,9 +47,10 @@ def formats_section(results: dict, groups: dict[float, list[dict]]) -> str:
             row.append(MISSING if reference is None or not measured else
                        percent(start) if start is not None else "never (within measured ratios)")
         break_even_rows.append(row)
-    return ("## Storage formats\n\nWhole-model bytes (median over seeds):\n\n"
+    return ("## Storage formats\n\n" + figure_link(FORMATS_FIGURE) + "\n"
+            "Whole model in each format, MiB (median over seeds):\n\n"
             + table(["ratio", *columns], model_rows)
-            + "\nBytes of the pruned variables alone:\n\n" + table(["ratio", *pruned], pruned_rows)
+            + "\nThe pruned variables alone, MiB:\n\n" + table(["ratio", *pruned], pruned_rows)
             + "\nBreak-even: smallest ratio from which the whole model is smaller than the reference "
-            + "(" + ", ".join(f"{name} = {cell(size, '.0f')} bytes" for name, size in references.items()) + "):\n\n"
+            + "(" + ", ".join(f"{name}, {mib_text(size)} MiB" for name, size in references.items()) + "):\n\n"
             + table(["size", *[f"vs {name}" for name in references]], break_even_rows))

@@ -4,7 +4,17 @@ with structure (whole neurons, 1x4 blocks) against FC1 pruned weight by weight."
 
 from __future__ import annotations
 
-from prunebench.report.markdown import MISSING, NO_TIMINGS, cell, ms, parse_timing_key, table
+from prunebench.report.markdown import (
+    MISSING,
+    NO_TIMINGS,
+    SCOPE_TITLES,
+    count_text,
+    mib_text,
+    ms_text,
+    parse_timing_key,
+    significant,
+    table,
+)
 from prunebench.results.readers import best_dense, dig, fc1_entries, fc1_times, median_of, percent
 from prunebench.verdicts.stats import crossover
 
@@ -28,16 +38,20 @@ def engine_medians(groups: dict[float, list[dict]], keys: list[str]) -> dict[str
             for key in keys}
 
 
-def engines_section(groups: dict[float, list[dict]], sparse: dict[str, bool], title: str, what: str) -> str:
+def engines_section(groups: dict[float, list[dict]], sparse: dict[str, bool], title: str, what: str,
+                    figure: str = "") -> str:
+    """Per (scope, batch, device), each engine's median ms per ratio and each sparse engine's crossover;
+    ``figure``, a figure link set under the title."""
     timing = timing_groups(groups)
     if not timing:
         return f"## {title}\n\n{NO_TIMINGS}\n"
     ratios = list(groups)
-    parts = [f"## {title}\n\n{what} Median time per call (ms, median over seeds). Crossover: smallest ratio "
-             "from which a sparse engine is at least as fast as the best dense engine at every larger ratio.\n"]
+    parts = [f"## {title}\n\n{figure + chr(10) if figure else ''}{what} Median time per call (ms, median over "
+             "seeds). Crossover: smallest ratio from which a sparse engine is at least as fast as the best dense "
+             "engine at every larger ratio.\n"]
     for (device, scope, batch), keys in timing.items():
         medians = engine_medians(groups, keys)
-        rows = [[percent(ratio), *[cell(ms(times[i]), ".3g") for times in medians.values()]]
+        rows = [[percent(ratio), *[ms_text(times[i]) for times in medians.values()]]
                 for i, ratio in enumerate(ratios)]
         best = best_dense(medians, sparse)
         any_dense = not all(sparse[engine] for engine in medians)
@@ -45,7 +59,8 @@ def engines_section(groups: dict[float, list[dict]], sparse: dict[str, bool], ti
                                       percent(start) if (start := crossover(ratios, times, best)) is not None
                                       else "never (within measured ratios)")
                      for engine, times in medians.items() if sparse[engine]]
-        parts.append(f"### {device}, {scope}, batch {batch}\n\n" + table(["ratio", *medians], rows)
+        parts.append(f"### {SCOPE_TITLES.get(scope, scope)}, batch {batch}, {device.upper()}\n\n"
+                     + table(["ratio", *medians], rows)
                      + "\nCrossover vs best dense engine: " + ("; ".join(crossings) or "no sparse engine") + "\n")
     return "\n".join(parts)
 
@@ -67,11 +82,11 @@ def bandwidth_section(results: dict, groups: dict[float, list[dict]]) -> str:
             if measured is None or fc1_bytes is None:
                 continue
             bound = fc1_bytes / bandwidth
-            rows.append([percent(ratio), engine, batch, cell(fc1_bytes, ".0f"), cell(ms(measured), ".3g"),
-                         cell(ms(bound), ".3g"), cell(measured / bound, ".3g")])
+            rows.append([percent(ratio), engine, batch, mib_text(fc1_bytes), ms_text(measured), ms_text(bound),
+                         f"{significant(measured / bound)}x"])
     return (f"## FC1 memory-bandwidth bound\n\nBandwidth {bandwidth / 1e9:.3g} GB/s; a call cannot be faster "
             "than reading its bytes once.\n\n"
-            + table(["ratio", "engine", "batch", "bytes read", "measured (ms)", "bound (ms)", "measured / bound"],
+            + table(["ratio", "engine", "batch", "MiB read", "measured (ms)", "bound (ms)", "measured / bound"],
                     rows))
 
 
@@ -97,20 +112,21 @@ def structured_fc1_section(results: dict, sparse: dict[str, bool]) -> str:
 
     parts = [title + "The seed-0 baseline's w_fc1 without the given share of its neurons (smallest incoming L2 "
              "norm), stored as the narrower dense layer it is, on the dense engines. Median ms per call; speedup "
-             "over the best dense engine on the unpruned 3136x1024 layer; beside it, the best sparse engine on "
-             "the same ratio pruned by magnitude (unstructured).\n"]
+             "over the best dense engine on the unpruned 3136x1024 layer in the same benchmark (its 0% row, so "
+             "that row reads 1.00x); beside it, the best sparse engine on the same ratio pruned by magnitude "
+             "(unstructured, from the FC1 benchmark).\n"]
     for (device, batch), ratios in sorted(by_place.items()):
         engines = sorted({engine for times in ratios.values() for engine in times})
-        reference = fastest_fc1(unstructured.get(0.0), sparse, False, device, batch)
+        reference = min(ratios[0.0].values()) if 0.0 in ratios else None
         rows = []
         for ratio in sorted(ratios):
             times = ratios[ratio]
             fastest = min(times.values())
-            rows.append([percent(ratio), str(entries[ratio].get("units", MISSING)),
-                         *[cell(ms(times.get(engine)), ".3g") for engine in engines],
+            rows.append([percent(ratio), count_text(entries[ratio].get("units")),
+                         *[ms_text(times.get(engine)) for engine in engines],
                          MISSING if reference is None else f"{reference / fastest:.2f}x",
-                         cell(ms(fastest_fc1(unstructured.get(ratio), sparse, True, device, batch)), ".3g")])
-        parts.append(f"### {device}, batch {batch}\n\n" + table(
+                         ms_text(fastest_fc1(unstructured.get(ratio), sparse, True, device, batch))])
+        parts.append(f"### batch {batch}, {device.upper()}\n\n" + table(
             ["ratio", "neurons", *engines, "speedup vs unpruned best dense", "best sparse (unstructured) ms"], rows))
     return "\n".join(parts)
 
@@ -136,11 +152,11 @@ def blocks_fc1_section(results: dict, sparse: dict[str, bool]) -> str:
             fastest = min(blocked[ratio].values(), default=None)
             reference = fastest_fc1(unstructured.get(ratio), sparse, False, device, batch)
             weightwise = fastest_fc1(unstructured.get(ratio), sparse, True, device, batch)
-            rows.append([percent(ratio), *[cell(ms(blocked[ratio].get(engine)), ".3g") for engine in engines],
-                         cell(ms(reference), ".3g"),
+            rows.append([percent(ratio), *[ms_text(blocked[ratio].get(engine)) for engine in engines],
+                         ms_text(reference),
                          MISSING if None in (fastest, reference) else f"{reference / fastest:.2f}x",
-                         cell(ms(weightwise), ".3g")])
-        parts.append(f"### {device}, batch {batch}\n\n" + table(
+                         ms_text(weightwise)])
+        parts.append(f"### batch {batch}, {device.upper()}\n\n" + table(
             ["ratio", *engines, "best dense ms", "speedup of the best block engine", "best sparse (unstructured) ms"],
             rows))
     return "\n".join(parts)

@@ -1,11 +1,17 @@
 """Statistics shared by the verdicts, the comparison and the report: one onset rule, one Holm adjustment,
-one median per ratio."""
+one median per ratio, one exact small-sample p of a rank correlation."""
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
 import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+import numpy as np
+from scipy.stats import rankdata
 
 from prunebench.results.keys import ratio_key
 
@@ -56,3 +62,28 @@ def holm(pvalues: Sequence[float | None]) -> list[float | None]:
 def holm_adjusted(p_values: dict[Any, float | None]) -> dict[Any, float | None]:
     """``holm`` over a dict's values, keyed as given."""
     return dict(zip(p_values, holm(list(p_values.values()))))
+
+
+EXACT_P_MAX_POINTS = 9  # 9! = 362,880 orderings: enumerated in well under a second
+
+
+@functools.cache
+def _orderings(n: int) -> np.ndarray:
+    return np.array(list(itertools.permutations(range(n))), dtype=np.int8)
+
+
+def exact_spearman_p(x: Sequence[float], y: Sequence[float]) -> float | None:
+    """Exact two-sided p of Spearman's rho under independence: the share of all n! orderings of ``y`` whose
+    |rho| reaches the observed one (ties take mid-ranks). scipy's ``spearmanr`` uses a t approximation that
+    reads 0 for a perfect rank order, while the exact p of n points can never fall below 2/n!; None over
+    ``EXACT_P_MAX_POINTS`` points, under 2 points, or when either variable is constant."""
+    n = len(x)
+    if not 2 <= n <= EXACT_P_MAX_POINTS or len(y) != n:
+        return None
+    rank_x, rank_y = (rankdata(values) - (n + 1) / 2 for values in (x, y))
+    scale = math.sqrt(float(rank_x @ rank_x) * float(rank_y @ rank_y))
+    if scale == 0:
+        return None
+    observed = abs(float(rank_x @ rank_y)) / scale
+    permuted = np.abs(rank_y[_orderings(n)] @ rank_x) / scale
+    return float(np.mean(permuted >= observed - 1e-9))
