@@ -76,6 +76,16 @@ def pytest_benchmark_update_machine_info(config, machine_info):
                          "threads": record["threads"], "gpus": record["gpus"]})
 
 
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    """Beside each network benchmark's record, whose round times every model of the sweep, one record per model
+    of its own rounds (``prunebench.suite.benchmark_records``), so ``pytest-benchmark compare`` sees each
+    model's time. Called when pytest-benchmark saves, after the claims' retiming: the records hold every round."""
+    from prunebench.suite.benchmark_records import add_model_records
+
+    state = state_of(config)
+    add_model_records(output_json, state.network_sweeps, state.timings)
+
+
 def pytest_collection_modifyitems(config, items):
     """Model checks first (they build the models), then the benchmarks, then the claims, which are judged
     on everything the run measured."""
@@ -193,13 +203,52 @@ def reference_outputs():
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(fixturedef, request):
     """Build progress (model k of n, phase, training step, time left) on pytest's terminal reporter, live on a
-    terminal and one line per phase otherwise (``prunebench.build.progress``); xdist workers have no terminal."""
+    terminal and one line per phase otherwise; an xdist worker's through a file to the controller's terminal
+    (``prunebench.build.progress``). The time left counts the benchmarks to run after the build."""
     result = yield
-    if fixturedef.argname == "builder" and not os.environ.get("PYTEST_XDIST_WORKER"):
+    if fixturedef.argname == "builder":
+        from bench.test_claims import benchmarks_off
         from prunebench.build.progress import attach_to_pytest
 
-        attach_to_pytest(result, request.getfixturevalue("suite").model_specs(), request.config)
+        suite = request.getfixturevalue("suite")
+        timed = benchmarks_off(request.config) is None
+        attach_to_pytest(result, suite.model_specs(), request.config,
+                         benchmarking_seconds(request.session.items, suite.profile, timed))
     return result
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist's controller, as each worker starts: the folder where the worker keeps its build progress
+    for the controller to show (``prunebench.build.progress.ControllerDisplay``)."""
+    from prunebench.build.progress import ControllerDisplay
+
+    display = ControllerDisplay.of_controller(node.config)
+    if display is not None:
+        node.workerinput.update(display.worker_input())
+
+
+# What a benchmark item without a declared time budget (an FC1 kernel, the engine-order and training-speed
+# checks) is expected to take: a rough allowance, as its rounds take milliseconds and its cost is mostly the
+# engine's tracing, compiling and output check before them.
+BENCHMARK_ITEM_ALLOWANCE_S = 1.0
+
+
+def benchmarking_seconds(items, profile: str, timed: bool) -> float:
+    """A rough estimate of the benchmarking after the build, for its time left: a network benchmark's time
+    budget (``bench.timing.NETWORK_BUDGET_S``, which its rounds beyond the pilot keep within; the pilot,
+    warm-up and checks come on top, so it errs short), ``BENCHMARK_ITEM_ALLOWANCE_S`` per other benchmark
+    item (it errs short for FC1 on a whole evaluation set, whose calls take seconds), nothing for a skipped
+    one nor for the claims' retiming of undecided timings. Without timing (``timed`` False: pytest-benchmark
+    off, each call runs once) every item gets the allowance."""
+    from bench.timing import NETWORK_BUDGET_S
+
+    def seconds(item) -> float:
+        return NETWORK_BUDGET_S[profile] if timed and "network_engine" in item.fixturenames \
+            else BENCHMARK_ITEM_ALLOWANCE_S
+
+    return sum(seconds(item) for item in items
+               if item.get_closest_marker("benchmark") is not None and item.get_closest_marker("skip") is None)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -27,6 +27,9 @@ class SessionState:
     # str(TimingKey(engine, device, "network", batch)) -> retime(budget_s: float) -> None: more interleaved
     # rounds of that network benchmark's calls within budget_s seconds, then its timings updated (test_network)
     retimers: dict = field(default_factory=dict)
+    # a network benchmark's node id -> its timing key: pytest-benchmark's JSON gets a record per model of it
+    # (conftest.py's pytest_benchmark_update_json, prunebench.suite.benchmark_records)
+    network_sweeps: dict = field(default_factory=dict)
     results: dict | None = None  # this run's results, claims judged (conftest.py's run_results)
     # one field per results section of FC1 timings (prunebench.results.keys.FC1_SECTIONS)
     fc1: dict = field(default_factory=dict)  # ratio -> {"timings": {...}, "fc1_bytes": {...}}

@@ -18,6 +18,7 @@ from bench.timing import (
     timing_entry,
 )
 from prunebench.results.keys import TimingKey
+from prunebench.suite.benchmark_records import SWEEP_GROUP
 
 # Separately built instances of each unpruned model timed as its reference: one built first, the others
 # after every pruned model. Instances of one model differ by a few percent (memory placement); a single
@@ -33,7 +34,10 @@ def test_network(benchmark, all_models, network_engine, device, network_batch, b
     kernels stored sparse, the paper's sparse network applied to the unpruned model). Neuron-pruned
     models run without their removed neurons, on every engine. The unpruned models' rounds are the
     geometric mean over their instances (``REFERENCE_INSTANCES``). Every instance's warm-up logits must be
-    tf-dense's on the CPU; afterwards ``session_state.retimers`` can add rounds to this key."""
+    tf-dense's on the CPU; afterwards ``session_state.retimers`` can add rounds to this key.
+
+    pytest-benchmark's record of this item (``SWEEP_GROUP``) times one round of all models; the JSON also gets
+    one record per model, of its own rounds (``session_state.network_sweeps``)."""
     from prunebench.model.engines import ENGINES
     from prunebench.prune.methods import inference_weights
 
@@ -55,12 +59,14 @@ def test_network(benchmark, all_models, network_engine, device, network_batch, b
     check = _logits_check(reference_outputs, weights, inputs, network_engine, device, network_batch)
     extra_info = {"engine": network_engine, "device": device, "batch_size": len(inputs), "scope": "network",
                   "sparse": engine.sparse, "reference_instances": REFERENCE_INSTANCES}
+    benchmark.group = SWEEP_GROUP  # before timing: pytest-benchmark copies it into the record then
     samples = time_interleaved(benchmark, calls, pairs, NETWORK_ROUNDS[suite.profile][network_batch], suite.time_margin,
                                extra_info, NETWORK_BUDGET_S[suite.profile], check)
     if samples is None:
         return
     key = str(TimingKey(network_engine, device, "network", network_batch))
-    _record_network_timings(benchmark, session_state, all_models, key, samples)
+    _record_network_timings(session_state, all_models, key, samples)
+    session_state.network_sweeps[benchmark.fullname] = key
     session_state.retimers[key] = functools.partial(_retime, calls, samples, network_engine, benchmark,
                                                     session_state, all_models, key)
 
@@ -86,10 +92,10 @@ def _retime(calls: dict, samples: dict, engine_name: str, benchmark, session_sta
     ``budget_s`` seconds, for a claim its rounds left undecided, then its timings again."""
     time_more_rounds(calls, samples, budget_s, engine_name)
     benchmark.extra_info["rounds"] = min(len(values) for values in samples.values())
-    _record_network_timings(benchmark, session_state, all_models, key, samples)
+    _record_network_timings(session_state, all_models, key, samples)
 
 
-def _record_network_timings(benchmark, session_state, all_models, key: str, samples: dict) -> None:
+def _record_network_timings(session_state, all_models, key: str, samples: dict) -> None:
     """Each model's timing entry under ``key`` from the interleaved rounds so far: an unpruned model's rounds
     are the geometric mean over its instances, round by round."""
     for model in all_models:
@@ -98,5 +104,3 @@ def _record_network_timings(benchmark, session_state, all_models, key: str, samp
         rounds = np.exp(np.mean(np.log(instances), axis=0))  # per round, over the instances
         session_state.timings.setdefault(model.spec, {})[key] = {**timing_entry(list(rounds)),
                                                                   "instances": len(instances)}
-    benchmark.extra_info["median_s_by_model"] = {spec.id: session_state.timings[spec][key]["median_s"]
-                                                 for spec in (model.spec for model in all_models)}

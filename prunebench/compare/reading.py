@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from prunebench.errors import DataError
 from prunebench.prune.methods import DEFAULT_METHOD
-from prunebench.results.keys import FC1_SECTIONS, SCOPES, TimingKey, ratio_key
+from prunebench.results.keys import FC1_SECTIONS, SCOPES, TimingKey, model_label, ratio_key
 from prunebench.verdicts.evidence import method_of
 
 
@@ -125,10 +125,7 @@ def model_order(key: ModelKey) -> tuple:
 
 
 def model_name(key: ModelKey) -> str:
-    """``ratio=0.9 seed=0``, with `` method=<name>`` unless a baseline or the paper's one-shot: the suite's
-    own model names (``median_s_by_model``), so a one-shot run reads as it did before methods existed."""
-    name = f"ratio={key.ratio:g} seed={key.seed}"
-    return name if key.method in (None, DEFAULT_METHOD) else f"{name} method={key.method}"
+    return model_label(key.method, key.ratio, key.seed)
 
 
 def models_by_key(results: dict) -> dict[ModelKey, dict]:

@@ -1,14 +1,24 @@
 """The one spelling of a timing key, ``<engine>/<device>/<scope>/batch=<n>``, used by the results JSON,
-the benchmarks, the claims and the report."""
+the benchmarks, the claims and the report; and of a model's label in compare's output and in pytest-benchmark's
+per-model records."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from prunebench.prune.methods import DEFAULT_METHOD
+
 
 def ratio_key(ratio: float) -> float:
     """Ratios as dict keys: rounded so that 0.7 read from JSON and 0.7 computed compare equal."""
     return round(float(ratio), 6)
+
+def model_label(method: str | None, ratio: float, seed: int) -> str:
+    """``ratio=0.9 seed=0``, with `` method=<name>`` unless a baseline (every method shares it) or the paper's
+    one-shot, so a one-shot run reads as it did before pruning methods existed."""
+    name = f"ratio={ratio:g} seed={seed}"
+    return name if ratio == 0 or method in (None, DEFAULT_METHOD) else f"{name} method={method}"
+
 
 SCOPES = ("network", "fc1", "fc1-neurons", "fc1-blocks")  # fc1-neurons: FC1 with whole neurons removed
 # (narrower, dense); fc1-blocks: FC1 pruned in 1x4 blocks (prune/methods/blocks.py)
