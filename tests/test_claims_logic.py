@@ -378,3 +378,11 @@ def test_a_missing_claim_fails_naming_it_unless_its_benchmark_was_deselected():
     assert missing_claim(("c", "paper", "time:tf-dense/cpu/network/batch=1", "oneshot"), timed)[0] == "fail"
     outcome, text = missing_claim(("c", "paper", "time:tf-sparse/cpu/network/batch=1", "oneshot"), timed)
     assert outcome == "skip" and "deselected" in text
+
+
+def test_the_rank_correlation_p_is_exact_for_few_points():
+    """scipy's t approximation reads 0 for a perfect order; the exact p of n points is 2/n! at best."""
+    perfect = spearman([0.1, 0.3, 0.5, 0.7, 0.8, 0.9], [6, 5, 4, 3, 2, 1])
+    assert perfect["p"] == pytest.approx(2 / 720)
+    many = spearman(TWELVE_RATIOS, -np.asarray(TWELVE_RATIOS))  # above the exact limit: the t approximation
+    assert many["p"] < 1e-6

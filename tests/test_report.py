@@ -131,10 +131,12 @@ def test_no_p_value_reads_zero(tmp_path):
     results = fabricate_results(ratios=(0.0, 0.1, 0.3, 0.5, 0.7, 0.8, 0.9), seeds=(0,))
     results["claims"] = evaluate_claims(results, {})
     size = next(claim for claim in results["claims"] if claim["subject"] == "size:step_3" and claim["id"] == "a")
-    assert size["p"] == 0  # the stored t approximation of a perfect rank order
+    assert size["p"] == pytest.approx(2 / 720)  # judged on the exact p of a perfect order of 6: 2 / 6!
     text = write_report(results, tmp_path)[0].read_text()
     assert not re.search(r"\bp (=|is) 0(?![.\d])|\| 0 \| 6 \|", text)
-    assert "rho -1.00, p = 0.0028" in text  # 2 / 6!
+    assert "rho -1.00, p = 0.0028" in text
+    size["p"] = 0.0  # a run judged before the exact p: its stored t approximation still reads as the exact p
+    assert "rho -1.00, p = 0.0028" in write_report(results, tmp_path / "older")[0].read_text()
 
 
 def test_schema_1_results_are_rejudged_with_a_note(tmp_path):

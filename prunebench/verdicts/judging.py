@@ -38,13 +38,15 @@ from prunebench.verdicts.evidence import (
     range_of,
 )
 from prunebench.verdicts.expected import PROTOCOL_NOT_GATED, protocol_overrides
-from prunebench.verdicts.stats import BOOTSTRAP_SEED, holm_adjusted
+from prunebench.verdicts.stats import BOOTSTRAP_SEED, exact_spearman_p, holm_adjusted
 
 BOOTSTRAP_RESAMPLES = 1999
 
 
 def spearman(x: Iterable[float], y: Iterable[float]) -> dict[str, Any]:
-    """Spearman rho, two-sided p and bootstrap 95% CI of rho; all None when the data cannot rank."""
+    """Spearman rho, two-sided p and bootstrap 95% CI of rho; all None when the data cannot rank. The p is exact
+    up to ``stats.EXACT_P_MAX_POINTS`` points (scipy's t approximation reads 0 for a perfect order of a few points,
+    where the exact p cannot fall below 2/n!), the t approximation above."""
     x, y = np.asarray(list(x), dtype=float), np.asarray(list(y), dtype=float)
     n = len(x)
     if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
@@ -56,7 +58,8 @@ def spearman(x: Iterable[float], y: Iterable[float]) -> dict[str, Any]:
         interval = stats.bootstrap((x, y), _rank_correlation, paired=True, vectorized=True, method="percentile",
                                    n_resamples=BOOTSTRAP_RESAMPLES, random_state=BOOTSTRAP_SEED).confidence_interval
     ci = [float(interval.low), float(interval.high)]
-    return {"rho": float(result.statistic), "p": float(result.pvalue), "n": n,
+    exact = exact_spearman_p(x, y)
+    return {"rho": float(result.statistic), "p": float(result.pvalue) if exact is None else exact, "n": n,
             "ci": None if any(np.isnan(ci)) else ci}
 
 
