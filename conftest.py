@@ -118,7 +118,7 @@ def pytest_generate_tests(metafunc):
 def _parametrize_engines(metafunc, suite, engine_arg: str) -> None:
     """Each engine on each device it runs on, with every ratio (FC1 kernels) and batch; one skipped item per
     engine and device this machine lacks (``bench.params``)."""
-    from bench.params import engine_device_params
+    from bench.params import engine_device_params, skipped_params
     from prunebench.model.engines import ENGINES
     from prunebench.suite.config import BLOCK_FC1_RATIOS, FC1_RATIOS
 
@@ -130,8 +130,12 @@ def _parametrize_engines(metafunc, suite, engine_arg: str) -> None:
     engines = [name for name in engines if sparse is None or ENGINES[name].sparse == sparse]
     ratio_args = {"fc1_ratio": FC1_RATIOS, "fc1_block_ratio": BLOCK_FC1_RATIOS}
     ratio_arg = next((name for name in ratio_args if name in metafunc.fixturenames), None)
-    metafunc.parametrize([*([ratio_arg] if ratio_arg else []), engine_arg, "device", batch_arg],
-                         engine_device_params(ENGINES, engines, batches, ratio_args.get(ratio_arg)))
+    argnames = [*([ratio_arg] if ratio_arg else []), engine_arg, "device", batch_arg]
+    params = engine_device_params(ENGINES, engines, batches, ratio_args.get(ratio_arg))
+    if engine_arg != "network_engine" and suite.settings.workload is not None:
+        params = skipped_params(len(argnames), f"FC1 alone is the paper CNN's layer; workload {suite.workload.name} "
+                                               "is timed as a whole network")
+    metafunc.parametrize(argnames, params)
 
 
 @pytest.fixture(scope="session")
@@ -141,10 +145,10 @@ def suite(pytestconfig):
 
 @pytest.fixture(scope="session")
 def mnist(suite):
-    from prunebench.model.data import load_mnist, resolve_data_dir
+    from prunebench.model.data import resolve_data_dir
 
     try:
-        return load_mnist(resolve_data_dir(suite.data_dir))
+        return suite.workload.load_data(resolve_data_dir(suite.data_dir))
     except PrunebenchError as error:
         pytest.exit(f"prunebench: {error}", returncode=2)
 

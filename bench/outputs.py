@@ -13,6 +13,8 @@ from collections.abc import Callable, Hashable, Mapping
 import numpy as np
 
 from bench.timing import ran_outside_timing
+from prunebench.model.workloads import PAPER_CNN
+from prunebench.model.workloads.layers import Layer
 
 # As between engines in tests/test_engines.py and the suite's sparse/dense agreement (test_models): float32
 # sums of 3136 terms in another order differ by ~1e-6 per unit of output, a wrong kernel, layout or bias by
@@ -45,11 +47,13 @@ class ReferenceOutputs:
         return self._outputs[key]
 
 
-def network_reference(weights: Mapping[str, np.ndarray], inputs: np.ndarray) -> np.ndarray:
-    """Logits of tf-dense on the CPU: ``weights`` as an engine runs them (``inference_weights``)."""
+def network_reference(weights: Mapping[str, np.ndarray], inputs: np.ndarray,
+                      layers: tuple[Layer, ...] = PAPER_CNN.layers) -> np.ndarray:
+    """Logits of tf-dense on the CPU: ``weights`` as an engine runs them (``inference_weights``), of the
+    workload's ``layers``."""
     from prunebench.model.engines import ENGINES
 
-    return ENGINES["tf-dense"].network(weights, (), "cpu")(inputs)
+    return ENGINES["tf-dense"].network(weights, (), "cpu", layers)(inputs)
 
 
 def fc1_reference(kernel: np.ndarray, bias: np.ndarray, inputs: np.ndarray) -> np.ndarray:

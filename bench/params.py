@@ -29,3 +29,8 @@ def engine_device_params(engines: Mapping[str, object], names: Sequence[str], ba
                             marks=pytest.mark.skip(reason=f"{name} on {device}: {reason}"))
                for (name, device), reason in reasons.items() if reason is not None]
     return runnable + skipped
+
+
+def skipped_params(argument_count: int, reason: str) -> list:
+    """One skipped item standing for every item of a benchmark that does not apply to the run, with the reason."""
+    return [pytest.param(*([None] * argument_count), id="skipped", marks=pytest.mark.skip(reason=reason))]

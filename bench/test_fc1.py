@@ -26,7 +26,8 @@ def fc1_inputs(builder):
     """The baseline's activations entering FC1 (flattened conv features) for the evaluation images."""
     import keras
 
-    from prunebench.model.cnn import build_cnn, set_weights
+    from prunebench.model.cnn import build_cnn
+    from prunebench.model.keras_model import set_weights
 
     baseline = builder.get(ModelSpec(0.0, 0))
     model = build_cnn()

@@ -47,7 +47,7 @@ def test_network(benchmark, all_models, network_engine, device, network_batch, b
     weights = {model.spec: inference_weights(model.spec.method, model.weights) for model in all_models}
 
     def build(spec):
-        return functools.partial(engine.network(weights[spec], pruned, device), inputs)
+        return functools.partial(engine.network(weights[spec], pruned, device, builder.layers), inputs)
 
     calls = {(model.spec, 0): build(model.spec) for model in all_models}
     baselines = [model for model in all_models if model.spec.ratio == 0]
@@ -56,7 +56,7 @@ def test_network(benchmark, all_models, network_engine, device, network_batch, b
     reference = {model.spec.seed: model.spec for model in baselines}
     pairs = [((reference[spec.seed], instance), (spec, 0)) for spec, _ in calls
              if spec.ratio > 0 and spec.seed in reference for instance in range(REFERENCE_INSTANCES)]
-    check = _logits_check(reference_outputs, weights, inputs, network_engine, device, network_batch)
+    check = _logits_check(reference_outputs, weights, inputs, network_engine, device, network_batch, builder.layers)
     extra_info = {"engine": network_engine, "device": device, "batch_size": len(inputs), "scope": "network",
                   "sparse": engine.sparse, "reference_instances": REFERENCE_INSTANCES}
     benchmark.group = SWEEP_GROUP  # before timing: pytest-benchmark copies it into the record then
@@ -71,11 +71,11 @@ def test_network(benchmark, all_models, network_engine, device, network_batch, b
                                                     session_state, all_models, key)
 
 
-def _logits_check(reference_outputs, weights: dict, inputs, engine_name: str, device: str, batch):
+def _logits_check(reference_outputs, weights: dict, inputs, engine_name: str, device: str, batch, layers):
     """``check(call key, logits)`` of one engine against tf-dense on the CPU; the references (per model and
     batch) are computed now, before anything is timed."""
     expected = {spec: reference_outputs.get(("network", spec, batch),
-                                            functools.partial(network_reference, weights[spec], inputs))
+                                            functools.partial(network_reference, weights[spec], inputs, layers))
                 for spec in weights}
 
     def check(key, logits) -> None:

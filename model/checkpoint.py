@@ -2,13 +2,15 @@
 and a manifest that says what kind a directory is, so a wrong one is refused with a clear message.
 
 Files are TensorFlow's checkpoint bundle (``.index`` + ``.data``), written by ``SaveV2`` under the paper's
-TF1 names (``w_fc1``, ``w_fc1/Adam``, ``w_fc1/Adam_1``, ``beta1_power``, ...) and read with
+TF1 names (``w_fc1``, ``w_fc1/Adam``, ``w_fc1/Adam_1``, ``beta1_power``, ...; any workload's variables are named
+so, model/keras_model.py) and read with
 ``tf.train.load_checkpoint``: reading never runs code or a graph from the file.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import keras
@@ -16,7 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from prunebench.errors import DataError
-from prunebench.model.cnn import PAPER_NAMES, get_weights, set_weights, variable
+from prunebench.model.cnn import PAPER_NAMES
+from prunebench.model.keras_model import get_weights, set_weights, variable, variable_map
 from prunebench.results import atomic
 
 MANIFEST = "manifest.json"
@@ -91,7 +94,7 @@ def save_dense(model: keras.Model, directory: str | Path, **manifest_fields) -> 
     optimizer = model.optimizer
     step = int(optimizer.iterations.numpy())
     tensors: dict[str, np.ndarray] = dict(get_weights(model))
-    for name in PAPER_NAMES:
+    for name in variable_map(model):
         momentum, velocity = adam_slots(model, name)
         tensors[f"{name}/Adam"] = momentum.numpy()
         tensors[f"{name}/Adam_1"] = velocity.numpy()
@@ -103,21 +106,23 @@ def save_dense(model: keras.Model, directory: str | Path, **manifest_fields) -> 
         write_manifest(tmp, DENSE, step=step, **manifest_fields)
 
 
-def load_dense(directory: str | Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict]:
-    """(weights, all tensors, manifest) of a dense checkpoint directory."""
+def load_dense(directory: str | Path, names: Sequence[str] = PAPER_NAMES,
+               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict]:
+    """(weights, all tensors, manifest) of a dense checkpoint directory; ``names``: the workload's variables
+    (model.workloads.variable_names), in its order."""
     manifest = read_manifest(directory, DENSE)
     tensors = read_tensors(directory)
-    missing = [name for name in PAPER_NAMES if name not in tensors]
+    missing = [name for name in names if name not in tensors]
     if missing:
         raise DataError(f"checkpoint {directory} lacks variable {missing[0]}")
-    return {name: tensors[name] for name in PAPER_NAMES}, tensors, manifest
+    return {name: tensors[name] for name in names}, tensors, manifest
 
 
 def restore_dense(model: keras.Model, directory: str | Path) -> dict:
     """Load weights and Adam state into a compiled model, so training continues where it stopped."""
-    weights, tensors, manifest = load_dense(directory)
+    weights, tensors, manifest = load_dense(directory, tuple(variable_map(model)))
     set_weights(model, weights)
-    for name in PAPER_NAMES:
+    for name in variable_map(model):
         momentum, velocity = adam_slots(model, name)
         momentum.assign(tensors[f"{name}/Adam"])
         velocity.assign(tensors[f"{name}/Adam_1"])

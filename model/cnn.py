@@ -7,21 +7,12 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 from prunebench.model.constants import FC1_UNITS  # noqa: E402
+from prunebench.model.workloads import PAPER_CNN, variable_names  # noqa: E402
 
-# paper name -> (Keras layer, attribute); order is the paper's and the checkpoint's.
-PAPER_NAMES = {
-    "w_conv1": ("conv1", "kernel"),
-    "b_conv1": ("conv1", "bias"),
-    "w_conv2": ("conv2", "kernel"),
-    "b_conv2": ("conv2", "bias"),
-    "w_fc1": ("fc1", "kernel"),
-    "b_fc1": ("fc1", "bias"),
-    "w_fc2": ("fc2", "kernel"),
-    "b_fc2": ("fc2", "bias"),
-}
+# The paper's names, in the paper's and the checkpoint's order: w_<layer>, b_<layer> (model/keras_model.py).
+PAPER_NAMES = variable_names(PAPER_CNN.layers)
 PARAMETER_COUNT = 3_274_634
 
 
@@ -46,16 +37,3 @@ def build_cnn(seed: int = 0) -> keras.Model:
         name="paper_cnn",
     )
 
-
-def variable(model: keras.Model, name: str) -> keras.Variable:
-    layer, attribute = PAPER_NAMES[name]
-    return getattr(model.get_layer(layer), attribute)
-
-
-def get_weights(model: keras.Model) -> dict[str, np.ndarray]:
-    return {name: np.asarray(variable(model, name).numpy(), dtype=np.float32) for name in PAPER_NAMES}
-
-
-def set_weights(model: keras.Model, weights: dict[str, np.ndarray]) -> None:
-    for name in PAPER_NAMES:
-        variable(model, name).assign(weights[name])

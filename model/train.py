@@ -66,9 +66,10 @@ def training_dataset(data: Mnist, batch_size: int, seed: int) -> tf.data.Dataset
     )
 
 
-def compile_for_training(model: keras.Model) -> None:
+def compile_for_training(model: keras.Model, learning_rate: float = LEARNING_RATE) -> None:
+    """Adam at ``learning_rate`` (the paper's by default; a workload's own: model/workloads/base.py Training)."""
     model.compile(
-        optimizer=keras.optimizers.Adam(LEARNING_RATE, epsilon=ADAM_EPSILON),
+        optimizer=keras.optimizers.Adam(learning_rate, epsilon=ADAM_EPSILON),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         jit_compile="auto",  # Keras' default: XLA where it can, twice the steps/s of plain graph mode here
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from prunebench.model.cnn import variable
+from prunebench.model.keras_model import variable
 
 
 class HoldZeros(keras.constraints.Constraint):

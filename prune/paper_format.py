@@ -11,6 +11,7 @@ Reading goes through ``tf.train.load_checkpoint`` on the ``.index``/``.data`` bu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +37,12 @@ def from_coordinates(indices: np.ndarray, values: np.ndarray, shape: tuple[int, 
 
 
 def save_sparse(weights: dict[str, np.ndarray], pruned: tuple[str, ...], directory: str | Path, **fields) -> None:
-    """Write the paper-compatible sparse model: TF1 graph + Saver, whole or not at all."""
+    """Write the paper-compatible sparse model: TF1 graph + Saver, whole or not at all (every variable of
+    ``weights``, in its order)."""
     graph = tf.Graph()
     with graph.as_default():
         dense_inputs = {}
-        for name in PAPER_NAMES:
+        for name in weights:
             if name in pruned:
                 indices, values = to_coordinates(weights[name])
                 tf.compat.v1.Variable(tf.constant(indices), name=f"{name}/indices")
@@ -57,12 +59,13 @@ def save_sparse(weights: dict[str, np.ndarray], pruned: tuple[str, ...], directo
             write_manifest(tmp, SPARSE_TF1, pruned=list(pruned), **fields)
 
 
-def load_sparse(directory: str | Path) -> tuple[dict[str, np.ndarray], dict]:
-    """(dense weights rebuilt from the sparse file, manifest) of a step_3 directory."""
+def load_sparse(directory: str | Path, names: Sequence[str] = PAPER_NAMES) -> tuple[dict[str, np.ndarray], dict]:
+    """(dense weights rebuilt from the sparse file, manifest) of a step_3 directory; ``names``: the workload's
+    variables."""
     manifest = read_manifest(directory, SPARSE_TF1)
     tensors = read_tensors(directory)
     weights = {}
-    for name in PAPER_NAMES:
+    for name in names:
         try:
             if name in manifest["pruned"]:
                 shape = tuple(int(d) for d in tensors[f"{name}/shape"])
@@ -74,8 +77,9 @@ def load_sparse(directory: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     return weights, manifest
 
 
-def sparsify(step_2_2: str | Path, step_3: str | Path, pruned: tuple[str, ...]) -> dict[str, np.ndarray]:
+def sparsify(step_2_2: str | Path, step_3: str | Path, pruned: tuple[str, ...],
+             names: Sequence[str] = PAPER_NAMES) -> dict[str, np.ndarray]:
     """Step 3 of the paper: read the retrained dense checkpoint and store its pruned variables sparse."""
-    weights, _, manifest = load_dense(step_2_2)
+    weights, _, manifest = load_dense(step_2_2, names)
     save_sparse(weights, pruned, step_3, source=str(step_2_2), ratio=manifest.get("ratio"))
     return weights

@@ -17,7 +17,7 @@ from pathlib import Path
 from prunebench.errors import DataError, PrunebenchError, UsageError
 from prunebench.model.constants import PAPER_TRAIN_STEPS
 from prunebench.model.tf_import import import_tensorflow
-from prunebench.prune.policy import DEFAULT_PRUNED
+from prunebench.prune.policy import DEFAULT_PRUNED, parse_variable_names
 from prunebench.prune.ratio import parse_ratio
 from prunebench.results import atomic, paths
 from prunebench.suite.options import (
@@ -64,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     RETRAIN_STEPS.add_to(train.add_argument)
     train.add_argument("--sparse-ratio", type=argparse_type(parse_ratio, "ratio"), default=0.9,
                        help="pruning ratio in [0, 1) (default 0.9)")
-    VARIABLES.add_to(train.add_argument, default=DEFAULT_PRUNED)
+    # the paper's commands train its CNN: its kernels are the names to check (the suite checks a workload's)
+    VARIABLES.add_to(train.add_argument, default=DEFAULT_PRUNED,
+                     type=argparse_type(parse_variable_names, VARIABLES.dest))
     train.add_argument("--seed", type=argparse_type(non_negative_int, "seed"), default=0,
                        help="random seed (default 0)")
     DETERMINISTIC.add_to(train.add_argument)

@@ -9,7 +9,8 @@ import pytest
 
 from prunebench.cli import main
 from prunebench.model.checkpoint import directory_bytes, load_dense
-from prunebench.model.cnn import PAPER_NAMES, PARAMETER_COUNT, build_cnn, get_weights
+from prunebench.model.cnn import PAPER_NAMES, PARAMETER_COUNT, build_cnn
+from prunebench.model.keras_model import get_weights
 from prunebench.prune.api import prune_weights
 from prunebench.prune.formats import FORMATS
 from prunebench.prune.masks import apply_mask, magnitude_mask

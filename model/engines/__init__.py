@@ -24,8 +24,9 @@ from prunebench.model.engines.mkl_csr import MklCsrEngine  # noqa: E402
 from prunebench.model.engines.numba_bcsr import NumbaBcsrEngine  # noqa: E402
 from prunebench.model.engines.numba_csr import NumbaCsrEngine  # noqa: E402
 from prunebench.model.engines.scipy_csr import ScipyCsrEngine  # noqa: E402
-from prunebench.model.engines.spec import DEFAULT_PRUNED  # noqa: E402
+from prunebench.model.engines.spec import DEFAULT_PRUNED, PAPER_LAYERS  # noqa: E402
 from prunebench.model.engines.tf_graph import TfEngine  # noqa: E402
+from prunebench.model.workloads.layers import Layer  # noqa: E402
 
 
 class InferenceEngine(Protocol):
@@ -35,11 +36,16 @@ class InferenceEngine(Protocol):
     fc1_storage: str
     devices: tuple[str, ...]  # where it can run at all (model.constants.DEVICES); a visible GPU is checked at run time
     work: str  # what a call's work depends on: model.constants.WORK_DENSE, WORK_NONZEROS or WORK_CONVERTER
+    # which layer kinds run sparse where pruned: () none, ("Dense",) Dense kernels (conv kernels stay dense),
+    # ("converter",) whichever kernels LiteRT's converter keeps sparse
+    sparse_kinds: tuple[str, ...]
 
     def unavailable_reason(self, device: str) -> str | None: ...
 
     def network(self, weights: Mapping[str, np.ndarray], pruned: Sequence[str] = DEFAULT_PRUNED,
-                device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]: ...
+                device: str = "cpu", layers: Sequence[Layer] = PAPER_LAYERS) -> Callable[[np.ndarray], np.ndarray]:
+        """Predict with any workload's layer stack (model/workloads/layers.py), the paper's CNN by default."""
+        ...
 
     def fc1(self, w_fc1: np.ndarray, b_fc1: np.ndarray, device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]: ...
 

@@ -1,4 +1,5 @@
-"""Engines that run the conv stack on TensorFlow (dense) and the fc layers on the host CPU with a sparse library.
+"""Engines that run the layers before the first Dense (conv, pool, flatten) on TensorFlow, dense, and the Dense
+layers on the host CPU with a sparse library, for any workload's layer stack.
 
 Conv kernels stay dense even when pruned. Subclasses say only how to build ``x -> x @ kernel`` from a
 kernel; the sparse structure is built at build time, never inside the timed call.
@@ -14,11 +15,13 @@ from prunebench.model.constants import WORK_NONZEROS
 from prunebench.model.engines import tf_graph
 from prunebench.model.engines.spec import (
     DEFAULT_PRUNED,
+    PAPER_LAYERS,
     checked_fc1,
     checked_pruned,
     checked_weights,
     require_available,
 )
+from prunebench.model.workloads.layers import RELU, Dense, Layer
 
 MatMul = Callable[[np.ndarray], np.ndarray]
 
@@ -29,6 +32,7 @@ class HostSparseEngine:
     fc1_storage = "csr-int32"  # CSR of the transposed kernel: one row per output unit
     devices = ("cpu",)
     work = WORK_NONZEROS  # the conv stack dense, the pruned fc kernels per stored nonzero
+    sparse_kinds = (Dense.__name__,)  # the pruned Dense kernels sparse; conv kernels stay dense on TensorFlow
 
     def missing_reason(self) -> str | None:
         """Why the library is not usable here (package not installed), or None."""
@@ -45,17 +49,19 @@ class HostSparseEngine:
         return self.sparse_times(kernel) if sparse else (lambda x: x @ kernel)
 
     def network(self, weights: Mapping[str, np.ndarray], pruned: Sequence[str] = DEFAULT_PRUNED,
-                device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
+                device: str = "cpu", layers: Sequence[Layer] = PAPER_LAYERS) -> Callable[[np.ndarray], np.ndarray]:
         require_available(self, device)
-        weights, sparse_names = checked_weights(weights), checked_pruned(pruned)
-        features = tf_graph.conv_features(weights, device)
-        fc1 = relu_layer(self._times(weights["w_fc1"], "w_fc1" in sparse_names), weights["b_fc1"])
-        times_w2, b_fc2 = self._times(weights["w_fc2"], "w_fc2" in sparse_names), weights["b_fc2"]
+        weights, sparse_names = checked_weights(weights, layers), checked_pruned(pruned, layers)
+        features = tf_graph.conv_features(weights, layers, device)
+        dense = [(relu_layer if layer.activation == RELU else linear_layer)(
+            self._times(weights[layer.kernel], layer.kernel in sparse_names), weights[layer.bias])
+            for layer in layers if isinstance(layer, Dense)]
 
         def predict(x: np.ndarray) -> np.ndarray:
-            logits = times_w2(fc1(features(x)))
-            logits += b_fc2
-            return logits
+            x = features(x)
+            for layer in dense:
+                x = layer(x)
+            return x
 
         return predict
 
@@ -63,6 +69,17 @@ class HostSparseEngine:
         require_available(self, device)
         w_fc1, b_fc1 = checked_fc1(w_fc1, b_fc1)
         return relu_layer(self.sparse_times(w_fc1), b_fc1)
+
+
+def linear_layer(times_w: MatMul, bias: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """x -> x @ W + b, in place on the product (the logits)."""
+
+    def layer(x: np.ndarray) -> np.ndarray:
+        y = times_w(x)
+        y += bias
+        return y
+
+    return layer
 
 
 def relu_layer(times_w: MatMul, bias: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:

@@ -22,12 +22,14 @@ from prunebench.model.constants import WORK_CONVERTER, WORK_DENSE
 from prunebench.model.engines.hygiene import cpu_threads
 from prunebench.model.engines.spec import (
     DEFAULT_PRUNED,
+    PAPER_LAYERS,
     checked_fc1,
     checked_pruned,
     checked_weights,
     require_available,
 )
 from prunebench.model.engines.tf_graph import TfEngine
+from prunebench.model.workloads.layers import Layer
 
 DENSE_TF = TfEngine("tf-dense", sparse=False)
 
@@ -55,11 +57,11 @@ def converted(function: tf.types.experimental.PolymorphicFunction, sparse: bool)
 
 
 def tflite_model_bytes(weights: Mapping[str, np.ndarray], pruned: Sequence[str] = DEFAULT_PRUNED,
-                       sparse: bool = False) -> bytes:
-    """The .tflite flatbuffer of the whole network, as the suite reports its size."""
-    checked_pruned(pruned)
-    weights = {name: positive_zeros(w) for name, w in checked_weights(weights).items()}
-    return converted(DENSE_TF.network_function(weights, pruned), sparse)
+                       sparse: bool = False, layers: Sequence[Layer] = PAPER_LAYERS) -> bytes:
+    """The .tflite flatbuffer of the whole network of ``layers``, as the suite reports its size."""
+    checked_pruned(pruned, layers)
+    weights = {name: positive_zeros(w) for name, w in checked_weights(weights, layers).items()}
+    return converted(DENSE_TF.network_function(weights, pruned, layers=layers), sparse)
 
 
 def fc1_weight_bytes_read(w_fc1: np.ndarray) -> int:
@@ -107,14 +109,15 @@ class LiteRtEngine:
         # The converter keeps a kernel sparse only where it judges it sparse enough (docs/engines.md): its
         # work depends on the ratio through the converter's choice.
         self.work = WORK_CONVERTER if sparse else WORK_DENSE
+        self.sparse_kinds = ("converter",) if sparse else ()  # the converter picks the kernels it keeps sparse
 
     def unavailable_reason(self, device: str) -> str | None:
         return "CPU only (no GPU delegate wired up)" if device == "gpu" else None
 
     def network(self, weights: Mapping[str, np.ndarray], pruned: Sequence[str] = DEFAULT_PRUNED,
-                device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
+                device: str = "cpu", layers: Sequence[Layer] = PAPER_LAYERS) -> Callable[[np.ndarray], np.ndarray]:
         require_available(self, device)
-        return interpreted(tflite_model_bytes(weights, pruned, self.sparse))
+        return interpreted(tflite_model_bytes(weights, pruned, self.sparse, layers))
 
     def fc1(self, w_fc1: np.ndarray, b_fc1: np.ndarray, device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
         require_available(self, device)

@@ -7,10 +7,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from prunebench.errors import DataError, UsageError
-from prunebench.model.constants import DEVICES, FC1_INPUTS, FC1_UNITS, WEIGHT_KERNELS, weight_shapes
+from prunebench.model.constants import DEVICES, FC1_INPUTS, FC1_UNITS, weight_shapes
+from prunebench.model.workloads import PAPER_CNN
+from prunebench.model.workloads.layers import Layer, kernel_names
+from prunebench.model.workloads.layers import weight_shapes as stack_shapes
+from prunebench.model.workloads.stack import MNIST_INPUT
 from prunebench.prune.policy import DEFAULT_PRUNED  # noqa: F401  (the engines' default, re-exported)
 
 WEIGHT_SHAPES = weight_shapes()
+PAPER_LAYERS = PAPER_CNN.layers  # the engines' default network
 
 
 def fc1_units(w_fc1: np.ndarray | None) -> int:
@@ -22,11 +27,13 @@ def fc1_units(w_fc1: np.ndarray | None) -> int:
     return FC1_UNITS
 
 
-def checked_weights(weights: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Return the eight weights as C-contiguous float32 arrays of the contract's shapes (fc1 as wide as
-    ``w_fc1`` says, up to 1024)."""
+def checked_weights(weights: Mapping[str, np.ndarray], layers: Sequence[Layer] = PAPER_LAYERS) -> dict[str, np.ndarray]:
+    """Return the network's weights as C-contiguous float32 arrays of the shapes its layer stack gives (the
+    paper's CNN: the contract's eight, fc1 as wide as ``w_fc1`` says, up to 1024)."""
     checked = {}
-    for name, shape in weight_shapes(fc1_units(weights.get("w_fc1"))).items():
+    shapes = weight_shapes(fc1_units(weights.get("w_fc1"))) if tuple(layers) == PAPER_LAYERS \
+        else stack_shapes(layers, MNIST_INPUT)
+    for name, shape in shapes.items():
         if name not in weights:
             raise DataError(f"weights: variable {name!r} is missing")
         checked[name] = checked_array(name, weights[name], shape)
@@ -49,13 +56,14 @@ def checked_fc1(w_fc1: np.ndarray, b_fc1: np.ndarray) -> tuple[np.ndarray, np.nd
     return checked_array("w_fc1", w_fc1, shapes["w_fc1"]), checked_array("b_fc1", b_fc1, shapes["b_fc1"])
 
 
-def checked_pruned(pruned: Sequence[str]) -> frozenset[str]:
+def checked_pruned(pruned: Sequence[str], layers: Sequence[Layer] = PAPER_LAYERS) -> frozenset[str]:
     """Only kernels can be stored sparse; biases and unknown names are a user error."""
     if isinstance(pruned, str):
         raise UsageError(f"pruned: expected a list of variable names, got the string {pruned!r}")
-    unknown = sorted(set(pruned) - set(WEIGHT_KERNELS))
+    kernels = kernel_names(layers)
+    unknown = sorted(set(pruned) - set(kernels))
     if unknown:
-        raise UsageError(f"pruned: {', '.join(unknown)} not among the prunable kernels {', '.join(WEIGHT_KERNELS)}")
+        raise UsageError(f"pruned: {', '.join(unknown)} not among the prunable kernels {', '.join(kernels)}")
     return frozenset(pruned)
 
 

@@ -1,6 +1,7 @@
 """The network as TensorFlow ops in a ``tf.function``: ``tf-dense``, and ``tf-sparse`` (the paper's way).
 
-``tf-sparse`` stores each pruned fc kernel transposed as a ``tf.SparseTensor`` (int64 COO indices, as
+Any workload's layer stack (model/workloads/layers.py) runs here, the paper's CNN by default. ``tf-sparse``
+stores each pruned Dense kernel transposed as a ``tf.SparseTensor`` (int64 COO indices, as
 ``tf.sparse.from_dense`` makes them) and multiplies with ``tf.sparse.sparse_dense_matmul``. Conv kernels
 stay dense even when pruned: TensorFlow has no sparse convolution.
 """
@@ -19,11 +20,13 @@ import tensorflow as tf  # noqa: E402
 from prunebench.model.constants import DEVICES, FC1_INPUTS, WORK_DENSE, WORK_NONZEROS  # noqa: E402
 from prunebench.model.engines.spec import (  # noqa: E402
     DEFAULT_PRUNED,
+    PAPER_LAYERS,
     checked_fc1,
     checked_pruned,
     checked_weights,
     require_available,
 )
+from prunebench.model.workloads.layers import RELU, Conv2D, Dense, Flatten, Layer, MaxPool  # noqa: E402
 
 IMAGES = tf.TensorSpec([None, 28, 28, 1], tf.float32)
 FEATURES = tf.TensorSpec([None, FC1_INPUTS], tf.float32)
@@ -40,12 +43,28 @@ def tf_device(device: str) -> str:
     return "/GPU:0" if device == "gpu" else "/CPU:0"
 
 
-def conv_stack(x: tf.Tensor, w: Mapping[str, tf.Tensor]) -> tf.Tensor:
-    """conv 5x5 SAME + ReLU, max-pool 2x2, twice, then NHWC flatten to [B, 3136]."""
-    for layer in ("conv1", "conv2"):
-        x = tf.nn.relu(tf.nn.conv2d(x, w[f"w_{layer}"], strides=1, padding="SAME") + w[f"b_{layer}"])
-        x = tf.nn.max_pool2d(x, ksize=2, strides=2, padding="SAME")
-    return tf.reshape(x, [-1, FC1_INPUTS])
+def layer_stack(x: tf.Tensor, layers: Sequence[Layer], w: Mapping[str, tf.Tensor],
+                times: Mapping[str, TensorFn]) -> tf.Tensor:
+    """Run ``layers`` on x: Conv2D (stride 1) + bias, MaxPool, NHWC Flatten, Dense as ``times[kernel]`` + bias,
+    each weighted layer followed by its ReLU or nothing."""
+    for layer in layers:
+        if isinstance(layer, Conv2D):
+            x = tf.nn.conv2d(x, w[layer.kernel], strides=1, padding=layer.padding.upper()) + w[layer.bias]
+        elif isinstance(layer, MaxPool):
+            x = tf.nn.max_pool2d(x, ksize=layer.size, strides=layer.size, padding=layer.padding.upper())
+        elif isinstance(layer, Flatten):
+            x = tf.reshape(x, [-1, int(np.prod(x.shape[1:]))])
+        else:
+            x = times[layer.kernel](x) + w[layer.bias]
+        if getattr(layer, "activation", None) == RELU:
+            x = tf.nn.relu(x)
+    return x
+
+
+def feature_layers(layers: Sequence[Layer]) -> tuple[Layer, ...]:
+    """The layers before the first Dense: what the host engines run on TensorFlow."""
+    first_dense = next(index for index, layer in enumerate(layers) if isinstance(layer, Dense))
+    return tuple(layers[:first_dense])
 
 
 def traced(body: TensorFn, spec: tf.TensorSpec, device: str) -> tf.types.experimental.PolymorphicFunction:
@@ -64,11 +83,15 @@ def as_numpy(function: TensorFn) -> Callable[[np.ndarray], np.ndarray]:
     return lambda x: function(x).numpy()
 
 
-def conv_features(weights: Mapping[str, np.ndarray], device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
-    """The dense conv stack alone, for engines that run the fc layers elsewhere."""
+def conv_features(weights: Mapping[str, np.ndarray], layers: Sequence[Layer] = PAPER_LAYERS,
+                  device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
+    """The layers before the first Dense (conv, pool, flatten), dense, for engines that run the Dense layers
+    elsewhere."""
+    features = feature_layers(layers)
     with tf.device(tf_device(device)):
-        w = {name: tf.constant(weights[name]) for name in ("w_conv1", "b_conv1", "w_conv2", "b_conv2")}
-    return as_numpy(traced(lambda x: conv_stack(x, w), IMAGES, device))
+        w = {name: tf.constant(weights[name]) for layer in features if isinstance(layer, Conv2D)
+             for name in (layer.kernel, layer.bias)}
+    return as_numpy(traced(lambda x: layer_stack(x, features, w, {}), IMAGES, device))
 
 
 class TfEngine:
@@ -80,6 +103,7 @@ class TfEngine:
         self.fc1_storage = "coo-int64" if sparse else "dense"  # what one FC1 call reads, see bandwidth.py
         self.devices = DEVICES
         self.work = WORK_NONZEROS if sparse else WORK_DENSE
+        self.sparse_kinds = (Dense.__name__,) if sparse else ()  # conv kernels stay dense: no sparse convolution
 
     def unavailable_reason(self, device: str) -> str | None:
         return tf_device_reason(device)
@@ -93,20 +117,16 @@ class TfEngine:
         return lambda h: tf.transpose(tf.sparse.sparse_dense_matmul(transposed, h, adjoint_b=True))
 
     def network_function(self, weights: Mapping[str, np.ndarray], pruned: Sequence[str] = DEFAULT_PRUNED,
-                         device: str = "cpu") -> tf.types.experimental.PolymorphicFunction:
-        """The traced network (also what the TFLite engines convert)."""
+                         device: str = "cpu", layers: Sequence[Layer] = PAPER_LAYERS,
+                         ) -> tf.types.experimental.PolymorphicFunction:
+        """The traced network of ``layers`` (also what the TFLite engines convert)."""
         require_available(self, device)
-        weights, sparse_names = checked_weights(weights), checked_pruned(pruned)
+        weights, sparse_names = checked_weights(weights, layers), checked_pruned(pruned, layers)
         with tf.device(tf_device(device)):
             w = {name: tf.constant(value) for name, value in weights.items()}
-            fc1 = self._times(weights["w_fc1"], self.sparse and "w_fc1" in sparse_names)
-            fc2 = self._times(weights["w_fc2"], self.sparse and "w_fc2" in sparse_names)
-
-        def body(x: tf.Tensor) -> tf.Tensor:
-            hidden = tf.nn.relu(fc1(conv_stack(x, w)) + w["b_fc1"])
-            return fc2(hidden) + w["b_fc2"]
-
-        return traced(body, IMAGES, device)
+            times = {layer.kernel: self._times(weights[layer.kernel], self.sparse and layer.kernel in sparse_names)
+                     for layer in layers if isinstance(layer, Dense)}
+        return traced(lambda x: layer_stack(x, layers, w, times), IMAGES, device)
 
     def fc1_function(self, w_fc1: np.ndarray, b_fc1: np.ndarray,
                      device: str = "cpu") -> tf.types.experimental.PolymorphicFunction:
@@ -118,8 +138,8 @@ class TfEngine:
         return traced(lambda x: tf.nn.relu(times_w(x) + bias), FEATURES, device)
 
     def network(self, weights: Mapping[str, np.ndarray], pruned: Sequence[str] = DEFAULT_PRUNED,
-                device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
-        return as_numpy(self.network_function(weights, pruned, device))
+                device: str = "cpu", layers: Sequence[Layer] = PAPER_LAYERS) -> Callable[[np.ndarray], np.ndarray]:
+        return as_numpy(self.network_function(weights, pruned, device, layers))
 
     def fc1(self, w_fc1: np.ndarray, b_fc1: np.ndarray, device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
         return as_numpy(self.fc1_function(w_fc1, b_fc1, device))

@@ -6,7 +6,7 @@ TensorFlow-free: the options and the suite's configuration import this; the Kera
 from __future__ import annotations
 
 from prunebench.errors import UsageError
-from prunebench.prune.methods.base import PruneEvent, PruningMethod, check_plan, nested_masks
+from prunebench.prune.methods.base import PruneEvent, PruningMethod, check_plan, layer_plan, nested_masks
 from prunebench.prune.methods.blocks import BLOCK_RANKINGS, BLOCK_SHAPES, block_ranking
 from prunebench.prune.methods.gradual import Gradual
 from prunebench.prune.methods.iterative import Iterative
@@ -65,4 +65,4 @@ def parse_methods(text: str) -> tuple[str, ...]:
 
 
 __all__ = ["DEFAULT_METHOD", "METHODS", "PruneEvent", "PruningMethod", "check_plan", "check_variables",
-           "inference_weights", "nested_masks", "parse_methods", "removes_neurons"]
+           "inference_weights", "layer_plan", "nested_masks", "parse_methods", "removes_neurons"]

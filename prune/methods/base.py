@@ -21,18 +21,20 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from prunebench.errors import UsageError
 from prunebench.prune.methods.blocks import BLOCK_RANKINGS, block_masks, ranking_block
-from prunebench.prune.ratio import prune_count
+from prunebench.prune.ratio import Ratios, prune_count, ratio_of
 
 RANKINGS = ("layer", "global", "neuron", *BLOCK_RANKINGS)
 
 
 @dataclass(frozen=True)
 class PruneEvent:
-    """Recompute the masks at ``sparsity`` after ``step`` optimizer steps of the retraining budget."""
+    """Recompute the masks at ``sparsity`` (one for all, or per variable) after ``step`` optimizer steps of the
+    retraining budget."""
 
     step: int
-    sparsity: float
+    sparsity: Ratios
 
 
 @runtime_checkable
@@ -51,11 +53,12 @@ class PruningMethod(Protocol):
         ...
 
 
-def nested_masks(weights: Mapping[str, np.ndarray], names: tuple[str, ...], sparsity: float, ranking: str,
+def nested_masks(weights: Mapping[str, np.ndarray], names: tuple[str, ...], sparsity: Ratios, ranking: str,
                  keep: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Keep-masks that prune the smallest magnitudes at ``sparsity``, nested in ``keep``.
 
-    ``layer``: round(sparsity * n) weights of each variable (the paper's count, prune/ratio.py);
+    ``layer``: round(sparsity * n) weights of each variable (the paper's count, prune/ratio.py), at the
+    variable's own ratio when ``sparsity`` maps variables to ratios (the other rankings take one ratio);
     ``global``: round(sparsity * N) of all N weights of the named variables together, ranked on one scale.
     Weights already pruned (``keep`` False) rank below every other, so they stay pruned whenever the count
     does not fall. Ties break by index (stable sort), so with no ``keep`` and ``layer`` ranking the masks
@@ -63,6 +66,8 @@ def nested_masks(weights: Mapping[str, np.ndarray], names: tuple[str, ...], spar
     """
     if ranking not in RANKINGS:
         raise ValueError(f"ranking {ranking!r}: choose from {', '.join(RANKINGS)}")
+    if isinstance(sparsity, Mapping) and ranking != "layer":
+        raise ValueError(f"ranking {ranking!r} takes one ratio, not a ratio per variable")
     if ranking == "neuron":
         from prunebench.prune.methods.structured import neuron_masks
 
@@ -76,7 +81,7 @@ def nested_masks(weights: Mapping[str, np.ndarray], names: tuple[str, ...], spar
             magnitude = np.where(np.asarray(keep[name]).ravel(), magnitude, -1.0)
         scores[name] = magnitude
     if ranking == "layer":
-        return {name: _keep_all_but_smallest(scores[name], prune_count(scores[name].size, sparsity))
+        return {name: _keep_all_but_smallest(scores[name], prune_count(scores[name].size, ratio_of(sparsity, name)))
                 .reshape(weights[name].shape) for name in names}
     flat = np.concatenate([scores[name] for name in names])
     kept = _keep_all_but_smallest(flat, prune_count(flat.size, sparsity))
@@ -106,3 +111,26 @@ def check_plan(events: tuple[PruneEvent, ...], ratio: float, budget: int) -> Non
         raise ValueError(f"sparsities {sparsities} must not fall")
     if sparsities[-1] != ratio:
         raise ValueError(f"the last event prunes at {sparsities[-1]}, not the target {ratio}")
+
+
+def layer_plan(method: PruningMethod, ratios: Ratios, budget: int) -> tuple[PruneEvent, ...]:
+    """``method``'s checked plan for ``ratios``. For a ratio per variable each variable follows the method's plan
+    at its own ratio (so an iterative ladder keeps the same share of each layer per round); the plans are merged
+    by step, each event holding every variable's sparsity at that step. Only per-layer ranking can do that."""
+    if not isinstance(ratios, Mapping):
+        events = method.plan(ratios, budget)
+        check_plan(events, ratios, budget)
+        return events
+    if method.ranking != "layer":
+        raise UsageError(f"method {method.name!r} ranks by {method.ranking}: it takes one ratio, not per-layer ones")
+    plans = {}
+    for name, ratio in ratios.items():
+        plans[name] = method.plan(ratio, budget)
+        check_plan(plans[name], ratio, budget)
+    current = dict.fromkeys(ratios, 0.0)
+    merged = []
+    for step in sorted({event.step for events in plans.values() for event in events}):
+        for name, events in plans.items():
+            current[name] = next((event.sparsity for event in events if event.step == step), current[name])
+        merged.append(PruneEvent(step, dict(current)))
+    return tuple(merged)

@@ -18,11 +18,13 @@ import keras
 import numpy as np
 
 from prunebench.model.checkpoint import adam_slots, restore_dense, save_dense
-from prunebench.model.cnn import build_cnn, variable
 from prunebench.model.data import Mnist
+from prunebench.model.keras_model import variable
 from prunebench.model.train import TrainStats, compile_for_training, seed_everything, train
+from prunebench.model.workloads import PAPER_CNN, Workload
 from prunebench.prune.masks import MaskReport, mask_report
-from prunebench.prune.methods.base import PruneEvent, PruningMethod, check_plan, nested_masks
+from prunebench.prune.methods.base import PruneEvent, PruningMethod, layer_plan, nested_masks
+from prunebench.prune.ratio import Ratios, ratio_label
 from prunebench.results.spec import Settings
 
 
@@ -49,20 +51,20 @@ class _Events(keras.callbacks.Callback):
             self.apply(event, batch == self.last)
 
 
-def prune_and_retrain_scheduled(data: Mnist, settings: Settings, ratio: float, method: PruningMethod,
+def prune_and_retrain_scheduled(data: Mnist, settings: Settings, ratio: Ratios, method: PruningMethod,
                                 step_1: Path, step_2_1: Path, step_2_2: Path,
-                                on_step: Callable[[int, int], None] | None = None
+                                on_step: Callable[[int, int], None] | None = None, workload: Workload = PAPER_CNN,
                                 ) -> tuple[dict[str, MaskReport], dict[str, np.ndarray], TrainStats, dict]:
-    """Step 2 for any method: ``settings.retrain_steps`` training steps in all, pruned by ``method``'s plan.
+    """Step 2 for any method: ``settings.retrain_steps`` training steps in all, pruned by ``method``'s plan
+    (``ratio``: one for all the variables, or a ratio per variable), at the workload's retraining rate.
 
     Returns (reports at the final event, final keep-masks, training stats, a record of the events).
     """
     budget, names = settings.retrain_steps, settings.variables
-    events = method.plan(ratio, budget)
-    check_plan(events, ratio, budget)
+    events = layer_plan(method, ratio, budget)
     seed_everything(settings.seed + 1, settings.deterministic)
-    model = build_cnn(settings.seed)
-    compile_for_training(model)
+    model = workload.build_model(settings.seed)
+    compile_for_training(model, workload.training.retrain_learning_rate)
     restore_dense(model, step_1)
     masks = {name: np.ones(variable(model, name).shape, dtype=bool) for name in names}
     mask_vars = {name: keras.Variable(np.ones(masks[name].shape, np.float32), trainable=False, name=f"keep_{name}")
@@ -91,7 +93,7 @@ def prune_and_retrain_scheduled(data: Mnist, settings: Settings, ratio: float, m
             save_dense(model, step_2_1, **fields)
 
     stats = train(model, data, budget, settings.batch_size, settings.seed + 1,
-                  label=f"step 2: {method.name} {ratio:.0%}", on_step=on_step,
+                  label=f"step 2: {method.name} {ratio_label(ratio)}", on_step=on_step,
                   callbacks=[_Events(events, apply)])
     save_dense(model, step_2_2, retrain_steps=budget, **fields)
     return reports, masks, stats, {"events": applied, **method.params(budget)}

@@ -22,6 +22,9 @@ from prunebench.build.shared_cache import open_cache
 from prunebench.model.checkpoint import directory_bytes, load_dense
 from prunebench.model.data import Mnist, to_inputs
 from prunebench.model.engines import ENGINES, tflite_model_bytes
+from prunebench.model.engines.spec import PAPER_LAYERS
+from prunebench.model.workloads import DEFAULT_WORKLOAD, Workload, get_workload, variable_names
+from prunebench.model.workloads.layers import Layer
 from prunebench.prune.formats import FORMATS, size_table
 from prunebench.prune.methods import DEFAULT_METHOD, METHODS
 from prunebench.prune.paper_format import load_sparse
@@ -58,8 +61,9 @@ class PhaseClock:
             self.seconds[name] += time.perf_counter() - start
 
 
-def logits(engine: str, weights: dict, pruned: tuple[str, ...], images: np.ndarray) -> np.ndarray:
-    predict = ENGINES[engine].network(weights, pruned)
+def logits(engine: str, weights: dict, pruned: tuple[str, ...], images: np.ndarray,
+           layers: tuple[Layer, ...] = PAPER_LAYERS) -> np.ndarray:
+    predict = ENGINES[engine].network(weights, pruned, layers=layers)
     return np.concatenate([predict(images[i:i + EVAL_BATCH]) for i in range(0, len(images), EVAL_BATCH)])
 
 
@@ -79,6 +83,9 @@ class ModelBuilder:
         self._models: dict[ModelSpec, SuiteModel] = {}
         self._code = code_version()
         self.progress = progress or NoProgress()  # a prunebench.build.progress.BuildProgress (conftest.py sets one)
+        self.workload: Workload = get_workload(settings.workload or DEFAULT_WORKLOAD)
+        self.layers = self.workload.layers
+        self.names = variable_names(self.layers)  # every variable, in the checkpoints' order
 
     def get(self, spec: ModelSpec) -> SuiteModel:
         if spec not in self._models:
@@ -107,22 +114,35 @@ class ModelBuilder:
         return {"kind": "baseline", "data": self.data.checksum, "max_steps": s.max_steps,
                 "batch_size": s.batch_size, "seed": seed, "deterministic": s.deterministic,
                 "eval_images": self.eval_images,
-                "code": self._code, "tensorflow": tf.__version__}
+                "code": self._code, "tensorflow": tf.__version__, **self._workload_fields()}
+
+    def _workload_fields(self) -> dict:
+        """What identifies another workload than the paper's CNN (whose keys name none, as before workloads):
+        its name, its layer stack and its learning rates."""
+        if self.settings.workload is None:
+            return {}
+        training = self.workload.training
+        return {"workload": self.settings.workload, "layers": [repr(layer) for layer in self.layers],
+                "learning_rates": [training.learning_rate, training.retrain_learning_rate]}
+
+    def _label(self, label: str) -> str:
+        return label if self.settings.workload is None else f"{self.workload.name.replace(':', '.')}-{label}"
 
     def _baseline(self, seed: int) -> SuiteModel:
         spec = ModelSpec(0.0, seed)
 
         def build(tmp: Path) -> None:
             with self._phase("training"):
-                train_baseline(self.data, self._seed_settings(seed), tmp / "step_1", on_step=self.progress.step)
+                train_baseline(self.data, self._seed_settings(seed), tmp / "step_1", on_step=self.progress.step,
+                               workload=self.workload)
             with self._phase("measuring"):
-                weights = load_dense(tmp / "step_1")[0]
+                weights = load_dense(tmp / "step_1", self.names)[0]
                 row = self._row(spec, weights, weights, None)
                 row["sizes"]["step_1"] = directory_bytes(tmp / "step_1")
                 atomic.write_text(tmp / MEASUREMENTS, json.dumps(row, indent=1, sort_keys=True))
 
-        directory = self.cache.get_or_build(f"baseline-seed{seed}", self._baseline_fields(seed), build)
-        weights = load_dense(directory / "step_1")[0]
+        directory = self.cache.get_or_build(self._label(f"baseline-seed{seed}"), self._baseline_fields(seed), build)
+        weights = load_dense(directory / "step_1", self.names)[0]
         return SuiteModel(spec, weights, (), _read_row(directory), directory)
 
     def _pruned(self, spec: ModelSpec) -> SuiteModel:
@@ -134,18 +154,22 @@ class ModelBuilder:
         if spec.method != DEFAULT_METHOD:  # one-shot keeps the keys it had before methods: its caches stay valid
             fields.update(method=spec.method, method_params=METHODS[spec.method].params(s.retrain_steps))
             label += f"-{spec.method}"
+        ratios = spec.ratio if spec.policy is None else dict(self.workload.ratio_presets[spec.policy])
+        if spec.policy is not None:  # a per-layer map: its ratios decide the model, the overall one follows
+            fields.update(ratios=ratios)
+            label += f"-{spec.policy}"
 
         def build(tmp: Path) -> None:
             with self._phase("retraining"):
-                outcome = prune_with_method(self.data, self._seed_settings(spec.seed), spec.ratio, spec.method,
+                outcome = prune_with_method(self.data, self._seed_settings(spec.seed), ratios, spec.method,
                                             baseline.directory / "step_1", tmp / "step_2_1", tmp / "step_2_2",
-                                            on_step=self.progress.step)
+                                            on_step=self.progress.step, workload=self.workload)
             with self._phase("sparsifying"):
-                sparsify_step(tmp / "step_2_2", tmp / "step_3", s.variables)
+                sparsify_step(tmp / "step_2_2", tmp / "step_3", s.variables, self.workload)
             with self._phase("measuring"):
-                before = load_dense(tmp / "step_2_1")[0]
-                dense = load_dense(tmp / "step_2_2")[0]
-                sparse = load_sparse(tmp / "step_3")[0]
+                before = load_dense(tmp / "step_2_1", self.names)[0]
+                dense = load_dense(tmp / "step_2_2", self.names)[0]
+                sparse = load_sparse(tmp / "step_3", self.names)[0]
                 row = self._row(spec, dense, sparse, before)
                 row["variables"] = {name: {"threshold": r.threshold, "total": r.total, "nonzero": r.nonzero}
                                     for name, r in outcome.reports.items()}
@@ -157,17 +181,20 @@ class ModelBuilder:
                                     step_3=directory_bytes(tmp / "step_3"))
                 atomic.write_text(tmp / MEASUREMENTS, json.dumps(row, indent=1, sort_keys=True))
 
-        directory = self.cache.get_or_build(label, fields, build)
+        directory = self.cache.get_or_build(self._label(label), fields, build)
         # fair budgets: every method trains exactly retrain_steps after the baseline (prune/methods/base.py)
         record = {**_read_row(directory), "method": spec.method, "train_steps_after_baseline": s.retrain_steps}
-        return SuiteModel(spec, load_sparse(directory / "step_3")[0], s.variables, record, directory)
+        if spec.policy is not None:
+            record.update(policy=spec.policy, ratios=ratios)
+        return SuiteModel(spec, load_sparse(directory / "step_3", self.names)[0], s.variables, record, directory)
 
     def _row(self, spec: ModelSpec, dense: dict, sparse: dict, before: dict | None) -> dict:
         """Everything measured about one model except time."""
         names = self.settings.variables
-        dense_logits = logits("tf-dense", dense, (), self.images)
+        dense_logits = logits("tf-dense", dense, (), self.images, self.layers)
         row = {
             "ratio": spec.ratio, "seed": spec.seed,
+            **({} if self.settings.workload is None else {"workload": self.settings.workload}),
             "variables": {n: {"threshold": 0.0, "total": int(dense[n].size),
                               "nonzero": int(np.count_nonzero(dense[n]))} for n in names},
             "nonzero": int(sum(np.count_nonzero(dense[n]) for n in names)),
@@ -180,15 +207,16 @@ class ModelBuilder:
                       "weights_sparse": int(sum(12 * np.count_nonzero(dense[n]) if n in names else dense[n].nbytes
                                                 for n in dense)),
                       # the deployment files: LiteRT flatbuffers, plain and with the sparsity-aware conversion
-                      "tflite_dense": len(tflite_model_bytes(dense, names, sparse=False)),
-                      "tflite_sparse": len(tflite_model_bytes(dense, names, sparse=True))},
+                      "tflite_dense": len(tflite_model_bytes(dense, names, sparse=False, layers=self.layers)),
+                      "tflite_sparse": len(tflite_model_bytes(dense, names, sparse=True, layers=self.layers))},
             "timings": {},
             **size_table(dense, list(names)),
         }
         if before is not None:
-            sparse_logits = logits("tf-sparse", sparse, names, self.images)
+            sparse_logits = logits("tf-sparse", sparse, names, self.images, self.layers)
             row["accuracy"]["sparse"] = accuracy(sparse_logits, self.labels)
-            row["accuracy"]["before_retrain"] = accuracy(logits("tf-dense", before, (), self.images), self.labels)
+            row["accuracy"]["before_retrain"] = accuracy(logits("tf-dense", before, (), self.images, self.layers),
+                                                         self.labels)
             row["agreement"] = {
                 "same_class": bool(np.array_equal(dense_logits.argmax(1), sparse_logits.argmax(1))),
                 "max_logit_difference": float(np.max(np.abs(dense_logits - sparse_logits))),
@@ -202,7 +230,7 @@ class ModelBuilder:
             return None
         decoded = {n: lossy.decode(lossy.encode(w.reshape(-1, w.shape[-1]))).reshape(w.shape)
                    if n in self.settings.variables else w for n, w in weights.items()}
-        return accuracy(logits("tf-dense", decoded, (), self.images), self.labels)
+        return accuracy(logits("tf-dense", decoded, (), self.images, self.layers), self.labels)
 
 
 def _read_row(directory: Path) -> dict:

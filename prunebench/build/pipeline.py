@@ -16,13 +16,15 @@ import numpy as np
 
 from prunebench.errors import DataError
 from prunebench.model.checkpoint import adam_slots, directory_bytes, restore_dense, save_dense
-from prunebench.model.cnn import build_cnn, get_weights, set_weights
 from prunebench.model.data import Mnist
+from prunebench.model.keras_model import get_weights, set_weights
 from prunebench.model.train import TrainStats, compile_for_training, seed_everything, train
+from prunebench.model.workloads import PAPER_CNN, Workload, variable_names
 from prunebench.prune.api import prune_weights
 from prunebench.prune.keras_glue import hold_pruned_at_zero
 from prunebench.prune.masks import MaskReport
 from prunebench.prune.paper_format import sparsify
+from prunebench.prune.ratio import Ratios, ratio_label
 from prunebench.results import atomic
 from prunebench.results.spec import Settings
 
@@ -38,11 +40,12 @@ class PruneOutcome:
 
 
 def train_baseline(data: Mnist, settings: Settings, step_1: Path,
-                   on_step: Callable[[int, int], None] | None = None) -> TrainStats:
-    """Step 1: train the CNN from scratch and save weights plus Adam state (``on_step``: see ``train``)."""
+                   on_step: Callable[[int, int], None] | None = None, workload: Workload = PAPER_CNN) -> TrainStats:
+    """Step 1: train the workload's network (the paper's CNN) from scratch and save weights plus Adam state
+    (``on_step``: see ``train``)."""
     seed_everything(settings.seed, settings.deterministic)
-    model = build_cnn(settings.seed)
-    compile_for_training(model)
+    model = workload.build_model(settings.seed)
+    compile_for_training(model, workload.training.learning_rate)
     stats = train(model, data, settings.max_steps, settings.batch_size, settings.seed, label="step 1: train",
                   on_step=on_step)
     save_dense(model, step_1, seed=settings.seed, steps=settings.max_steps, batch_size=settings.batch_size,
@@ -50,13 +53,15 @@ def train_baseline(data: Mnist, settings: Settings, step_1: Path,
     return stats
 
 
-def prune_and_retrain(data: Mnist, settings: Settings, ratio: float, step_1: Path, step_2_1: Path,
+def prune_and_retrain(data: Mnist, settings: Settings, ratio: Ratios, step_1: Path, step_2_1: Path,
                       step_2_2: Path, variables_dir: Path | None = None,
-                      on_step: Callable[[int, int], None] | None = None) -> PruneOutcome:
-    """Step 2: magnitude-prune the named variables, then retrain with the zeros held (``on_step``: see ``train``)."""
+                      on_step: Callable[[int, int], None] | None = None, workload: Workload = PAPER_CNN,
+                      ) -> PruneOutcome:
+    """Step 2: magnitude-prune the named variables (at one ratio, or a ratio each), then retrain with the zeros
+    held at the workload's retraining rate (``on_step``: see ``train``)."""
     seed_everything(settings.seed + 1, settings.deterministic)
-    model = build_cnn(settings.seed)
-    compile_for_training(model)
+    model = workload.build_model(settings.seed)
+    compile_for_training(model, workload.training.retrain_learning_rate)
     restore_dense(model, step_1)
     pruned, masks, reports = prune_weights(get_weights(model), settings.variables, ratio)
     set_weights(model, pruned)
@@ -67,15 +72,16 @@ def prune_and_retrain(data: Mnist, settings: Settings, ratio: float, step_1: Pat
     save_dense(model, step_2_1, **fields)
     hold_pruned_at_zero(model, masks)
     stats = train(model, data, settings.retrain_steps, settings.batch_size, settings.seed + 1,
-                  label=f"step 2: retrain {ratio:.0%}", on_step=on_step)
+                  label=f"step 2: retrain {ratio_label(ratio)}", on_step=on_step)
     save_dense(model, step_2_2, retrain_steps=settings.retrain_steps, **fields)
     if variables_dir is not None:
         dump_variables(get_weights(model), reports, Path(variables_dir))
     return PruneOutcome(reports=reports, masks=masks, retrain=stats)
 
 
-def prune_with_method(data: Mnist, settings: Settings, ratio: float, method: str, step_1: Path, step_2_1: Path,
-                      step_2_2: Path, on_step: Callable[[int, int], None] | None = None) -> PruneOutcome:
+def prune_with_method(data: Mnist, settings: Settings, ratio: Ratios, method: str, step_1: Path, step_2_1: Path,
+                      step_2_2: Path, on_step: Callable[[int, int], None] | None = None,
+                      workload: Workload = PAPER_CNN) -> PruneOutcome:
     """Step 2 by any registered method (prune/methods/), each with the same ``retrain_steps`` budget.
 
     ``oneshot`` is ``prune_and_retrain`` itself, unchanged; the others run their schedule in one ``fit``.
@@ -83,17 +89,19 @@ def prune_with_method(data: Mnist, settings: Settings, ratio: float, method: str
     from prunebench.prune.methods import DEFAULT_METHOD, METHODS
 
     if method == DEFAULT_METHOD:
-        return prune_and_retrain(data, settings, ratio, step_1, step_2_1, step_2_2, on_step=on_step)
+        return prune_and_retrain(data, settings, ratio, step_1, step_2_1, step_2_2, on_step=on_step, workload=workload)
     from prunebench.prune.methods.keras_run import prune_and_retrain_scheduled
 
     reports, masks, stats, schedule = prune_and_retrain_scheduled(data, settings, ratio, METHODS[method], step_1,
-                                                                  step_2_1, step_2_2, on_step=on_step)
+                                                                  step_2_1, step_2_2, on_step=on_step,
+                                                                  workload=workload)
     return PruneOutcome(reports=reports, masks=masks, retrain=stats, schedule=schedule)
 
 
-def sparsify_step(step_2_2: Path, step_3: Path, variables: tuple[str, ...]) -> dict[str, np.ndarray]:
+def sparsify_step(step_2_2: Path, step_3: Path, variables: tuple[str, ...],
+                  workload: Workload = PAPER_CNN) -> dict[str, np.ndarray]:
     """Step 3: the paper-compatible sparse file (see ``prune.paper_format``)."""
-    return sparsify(step_2_2, step_3, variables)
+    return sparsify(step_2_2, step_3, variables, variable_names(workload.layers))
 
 
 def dump_variables(weights: dict[str, np.ndarray], reports: dict[str, MaskReport], directory: Path) -> None:

@@ -12,7 +12,7 @@ from prunebench.prune.policy import DEFAULT_PRUNED
 
 # Settings that change a model's weights, and with the test images its accuracy: runs that differ in any
 # of them are different experiments, not a change of code.
-WEIGHT_SETTINGS = ("max_steps", "batch_size", "retrain_steps", "variables", "learning_rate")
+WEIGHT_SETTINGS = ("max_steps", "batch_size", "retrain_steps", "variables", "learning_rate", "workload")
 ACCURACY_SETTINGS = (*WEIGHT_SETTINGS, "eval_images")
 
 # The paper's protocol and a profile small enough for CI; options above override single fields.
@@ -37,5 +37,6 @@ PROFILES = {
                 "batches": (1, 32), "network_batches": (1, 32),
                 "ratios": (0.9, 0.95, 0.98, 0.99), "methods": tuple(METHODS)},
 }
+PAPER_WORKLOAD = "paper-cnn"  # the default workload's name (model/workloads/paper_cnn.py); runs of it do not record it
 # The settings every profile shares, so PROFILES does not name them: the suite's own defaults.
-SHARED_SETTINGS = {"variables": DEFAULT_PRUNED, "learning_rate": LEARNING_RATE}
+SHARED_SETTINGS = {"variables": DEFAULT_PRUNED, "learning_rate": LEARNING_RATE, "workload": PAPER_WORKLOAD}

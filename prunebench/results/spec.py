@@ -17,6 +17,9 @@ class Settings:
     seed: int
     variables: tuple[str, ...]
     deterministic: bool = False
+    # model/workloads/: a registered name or package.module:factory; None is the paper's CNN, which cache keys
+    # and results rows leave out (so they stay what they were before workloads)
+    workload: str | None = None
 
 
 @dataclass(frozen=True)
@@ -24,10 +27,15 @@ class ModelSpec:
     ratio: float
     seed: int
     method: str = DEFAULT_METHOD  # prune/methods/ METHODS; baselines (ratio 0) are shared by every method
+    # a workload's named per-layer ratio map (``--ratios han``), None for one ratio for every pruned variable;
+    # with a map, ``ratio`` is the share of all the pruned variables' weights it prunes
+    policy: str | None = None
 
     @property
     def id(self) -> str:
         """``ratio=0.9-seed=0`` for the paper's one-shot method (ids and caches from before methods stay
-        valid), ``ratio=0.9-seed=0-method=gradual`` for another."""
+        valid), ``ratio=0.9-seed=0-method=gradual`` for another, ``...-ratios=han`` for a per-layer map."""
         base = f"ratio={self.ratio:g}-seed={self.seed}"
-        return base if self.method == DEFAULT_METHOD else f"{base}-method={self.method}"
+        if self.method != DEFAULT_METHOD:
+            base += f"-method={self.method}"
+        return base if self.policy is None else f"{base}-ratios={self.policy}"

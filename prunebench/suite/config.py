@@ -6,6 +6,7 @@ A profile fixes the paper's protocol (or a CI-sized one); single options overrid
 from __future__ import annotations
 
 import datetime
+import math
 import os
 import platform
 import random
@@ -13,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prunebench.errors import UsageError
-from prunebench.model.constants import DEVICES, LEARNING_RATE  # noqa: F401  (bench/ imports DEVICES from here)
-from prunebench.prune.methods import DEFAULT_METHOD, check_variables
-from prunebench.prune.policy import DEFAULT_PRUNED
+from prunebench.model.constants import DEVICES  # noqa: F401  (bench/ imports DEVICES from here)
+from prunebench.model.workloads import DEFAULT_WORKLOAD, PAPER_CNN, Workload, get_workload, prunable, shapes
+from prunebench.prune.methods import DEFAULT_METHOD, METHODS, check_variables, removes_neurons
+from prunebench.prune.policy import parse_variable_names
+from prunebench.prune.ratio import overall_ratio
 from prunebench.results.profiles import PROFILES
 from prunebench.results.spec import ModelSpec, Settings
 from prunebench.suite.rounds import ORDER_SEED
@@ -25,6 +28,9 @@ FC1_RATIOS = (0.0, 0.5, 0.7, 0.9, 0.95, 0.99)
 BLOCK_FC1_RATIOS = tuple(ratio for ratio in FC1_RATIOS if ratio >= 0.9)  # FC1 in 1x4 blocks, the goals' range
 # Whole-network engines per profile: the paper's two networks in CI, every engine for the paper profile.
 NETWORK_ENGINES = {"quick": ("tf-dense", "tf-sparse"), "paper": None, "methods": ("tf-dense", "tf-sparse")}
+# The profile whose steps and batch are each workload's own protocol (model/workloads/base.py Training): the
+# paper's protocol for the paper's CNN, Han et al.'s anchor for a LeNet.
+OWN_PROTOCOL_PROFILE = "paper"
 
 
 @dataclass(frozen=True)
@@ -42,22 +48,40 @@ class SuiteConfig:
     accuracy_margin: float
     time_margin: float
     methods: tuple[str, ...] = (DEFAULT_METHOD,)  # pruning methods (prune/methods/), each at every ratio and seed
+    workload: Workload = PAPER_CNN  # the network (model/workloads/); settings.workload names it unless the paper's
+    policies: tuple[str, ...] = ()  # the workload's per-layer ratio maps (``--ratios han``), each beside the ratios
 
     @classmethod
     def from_options(cls, get, available_engines: tuple[str, ...]) -> SuiteConfig:
         """``get(dest)`` reads one parsed option (pytest's ``config.getoption``)."""
         profile = PROFILES[get("profile")]
+        workload = _named("--workload", get_workload, get("workload") or DEFAULT_WORKLOAD)
+        if get("profile") == OWN_PROTOCOL_PROFILE:  # the paper CNN's is the paper profile's, number for number
+            training = workload.training
+            profile = {**profile, "max_steps": training.steps, "batch_size": training.batch_size,
+                       "retrain_steps": training.retrain_steps}
         max_steps = get("max_steps") or profile["max_steps"]
         retrain_steps = get("retrain_steps") or (profile["retrain_steps"] if not get("max_steps")
                                                  else max(1, max_steps // 5))
+        variables = get("pruning_variable_names")
         settings = Settings(max_steps=max_steps, batch_size=get("batch_size") or profile["batch_size"],
                             retrain_steps=retrain_steps, seed=0,
-                            variables=tuple(get("pruning_variable_names") or DEFAULT_PRUNED),
-                            deterministic=bool(get("deterministic")))
+                            variables=_named("--pruning-variable-names", parse_variable_names, variables,
+                                             prunable(workload)) if variables else workload.default_pruned,
+                            deterministic=bool(get("deterministic")),
+                            workload=None if workload.name == DEFAULT_WORKLOAD else workload.name)
         methods = tuple(get("methods") or profile.get("methods") or (DEFAULT_METHOD,))
         check_variables(methods, settings.variables)
-        ratios = tuple(r for r in (get("ratios") or profile["ratios"]) if r > 0)
-        if not ratios:
+        narrowing = [method for method in methods if removes_neurons(method)]
+        if narrowing and settings.workload is not None:  # the engines narrow the paper CNN's fc1 only
+            raise UsageError(f"method {narrowing[0]!r} removes the paper CNN's fc1 neurons; workload "
+                             f"{workload.name} takes the other methods")
+        chosen = get("ratios") or profile["ratios"]
+        policies = tuple(ratio for ratio in chosen if isinstance(ratio, str))
+        for policy in policies:
+            check_policy(workload, policy, settings.variables, methods)
+        ratios = tuple(r for r in chosen if not isinstance(r, str) and r > 0)
+        if not ratios and not policies:
             raise UsageError("--ratios: give at least one ratio above 0 (ratio 0, the baseline, is always run)")
         engines = _engine_list(get("engines"), available_engines) or NETWORK_ENGINES[get("profile")] \
             or available_engines
@@ -68,7 +92,7 @@ class SuiteConfig:
                    data_dir=get("data_dir"), eval_images=profile["eval_images"], batches=profile["batches"],
                    network_batches=profile["network_batches"], accuracy_margin=get("accuracy_margin"),
                    time_margin=get("time_margin"),
-                   methods=methods)
+                   methods=methods, workload=workload, policies=policies)
 
     def model_specs(self) -> list[ModelSpec]:
         """Baselines (ratio 0) first, then every (ratio, seed) in an order uncorrelated with the ratio.
@@ -80,17 +104,49 @@ class SuiteConfig:
         """
         pruned = [ModelSpec(ratio, seed, method) for method in self.methods for ratio in self.ratios
                   for seed in self.seeds]
+        totals = {name: math.prod(shape) for name, shape in shapes(self.workload).items()
+                  if name in self.settings.variables}
+        pruned += [ModelSpec(overall_ratio(self.workload.ratio_presets[policy], totals), seed, method, policy)
+                   for method in self.methods for policy in self.policies for seed in self.seeds]
         return [ModelSpec(0.0, seed) for seed in self.seeds] + decorrelated_order(pruned)
 
     def profile_record(self) -> dict:
         s = self.settings
         return {"name": self.profile, "max_steps": s.max_steps, "batch_size": s.batch_size,
                 "retrain_steps": s.retrain_steps, "ratios": list(self.ratios), "seeds": list(self.seeds),
-                "variables": list(s.variables), "learning_rate": LEARNING_RATE, "eval_images": self.eval_images,
-                **({} if self.methods == (DEFAULT_METHOD,) else {"methods": list(self.methods)})}
+                "variables": list(s.variables), "learning_rate": self.workload.training.learning_rate,
+                "eval_images": self.eval_images,
+                **({} if self.methods == (DEFAULT_METHOD,) else {"methods": list(self.methods)}),
+                **({} if s.workload is None else {"workload": s.workload}),
+                **({} if not self.policies else {"policies": {policy: dict(self.workload.ratio_presets[policy])
+                                                              for policy in self.policies}})}
 
     def margins(self) -> dict:
         return {"accuracy": self.accuracy_margin, "time": self.time_margin}
+
+
+def _named(option: str, parse, *args):
+    """``parse(*args)``, its usage error naming the option it came from (as argparse names it)."""
+    try:
+        return parse(*args)
+    except UsageError as error:
+        message = str(error)
+        raise UsageError(message if message.startswith(option) else f"{option}: {message}") from None
+
+
+def check_policy(workload: Workload, policy: str, variables: tuple[str, ...], methods: tuple[str, ...]) -> None:
+    """A per-layer ratio map must be the workload's, name exactly the pruned variables and meet methods that
+    rank each layer on its own."""
+    presets = workload.ratio_presets
+    if policy not in presets:
+        known = f"it has {', '.join(presets)}" if presets else "it has none"
+        raise UsageError(f"--ratios: workload {workload.name} has no per-layer ratio map {policy!r} ({known})")
+    if set(presets[policy]) != set(variables):
+        raise UsageError(f"--ratios {policy}: the map names {', '.join(presets[policy])}; the pruned variables are "
+                         f"{', '.join(variables)}")
+    for method in methods:
+        if METHODS[method].ranking != "layer":
+            raise UsageError(f"--ratios {policy}: method {method!r} ranks by {METHODS[method].ranking}, not per layer")
 
 
 def decorrelated_order(specs: list[ModelSpec]) -> list[ModelSpec]:

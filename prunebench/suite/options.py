@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from prunebench.errors import UsageError
+from prunebench.model.workloads import DEFAULT_WORKLOAD, WORKLOADS
 from prunebench.prune.methods import DEFAULT_METHOD, METHODS, parse_methods
-from prunebench.prune.policy import parse_variable_names
 from prunebench.prune.ratio import parse_ratio
 from prunebench.validators import argparse_type, margin, non_negative_int, positive_int
 from prunebench.verdicts.margins import DEFAULT_ACCURACY_MARGIN, DEFAULT_TIME_MARGIN
@@ -31,13 +31,30 @@ def directory_path(text: str) -> Path:
     return path
 
 
-def ratio_list(text: str) -> tuple[float, ...]:
-    ratios = tuple(parse_ratio(part) for part in text.split(",") if part.strip())
+def ratio_list(text: str) -> tuple[float | str, ...]:
+    """Ratios, and names of a workload's per-layer ratio maps (``han``: checked against the workload later)."""
+    ratios = tuple(part.strip() if part.strip().isidentifier() else parse_ratio(part)
+                   for part in text.split(",") if part.strip())
     if not ratios:
         raise UsageError("ratio list is empty")
     if len(set(ratios)) != len(ratios):
         raise UsageError(f"ratio list {text!r} names a ratio twice")
     return ratios
+
+
+def variable_list(text: str) -> str:
+    """``--pruning-variable-names``: kept as text until the workload, whose variables it names, is known
+    (``prune.policy.parse_variable_names``)."""
+    if not text.strip():
+        raise UsageError("pruning variable list is empty")
+    return text.strip()
+
+
+def workload_name(text: str) -> str:
+    """``--workload``: a registered name or package.module:factory, resolved (and imported) by the suite."""
+    if not text.strip():
+        raise UsageError("empty workload")
+    return text.strip()
 
 
 @dataclass(frozen=True)
@@ -65,12 +82,17 @@ MAX_STEPS = Option(("--max-steps",), "max_steps", positive_int, None, "training 
 BATCH_SIZE = Option(("--batch-size",), "batch_size", positive_int, None, "batch size")
 RETRAIN_STEPS = Option(("--retrain-steps",), "retrain_steps", positive_int, None,
                        "retraining steps after pruning (step 2); default: max-steps // 5")
-VARIABLES = Option(("--pruning-variable-names",), "pruning_variable_names", parse_variable_names, None,
-                   "comma list of kernels to prune (default w_fc1,w_fc2) or 'all'")
+VARIABLES = Option(("--pruning-variable-names",), "pruning_variable_names", variable_list, None,
+                   "comma list of kernels to prune or 'all' (default: the workload's, w_fc1,w_fc2 for the paper's CNN)")
+WORKLOAD = Option(("--workload",), "workload", workload_name, None,
+                  f"the network: {', '.join(WORKLOADS)} (default {DEFAULT_WORKLOAD}), or package.module:factory "
+                  "returning a keras.Model or a Workload (docs/workloads.md)")
 DETERMINISTIC = Option(("--deterministic",), "deterministic", None, False,
                        "enable TensorFlow op determinism: identical weights run to run (slower)",
                        {"action": "store_true"})
-RATIOS = Option(("--ratios",), "ratios", ratio_list, None, "comma list of pruning ratios in [0, 1)")
+RATIOS = Option(("--ratios",), "ratios", ratio_list, None,
+                "comma list of pruning ratios in [0, 1), or of a workload's per-layer ratio maps (han: Han et al.'s "
+                "for the LeNets)")
 SEEDS = Option(("--seeds",), "seeds", positive_int, None, "number of seeds (models) per ratio")
 FIRST_SEED = Option(("--first-seed",), "first_seed", non_negative_int, 0,
                     "first seed of the range, to split a sweep's seeds across machines (default 0)")
@@ -102,7 +124,7 @@ RAY = Option(("--ray",), "ray", None, None,
 
 SUITE_OPTIONS = (PROFILE, ACCURACY_MARGIN, TIME_MARGIN, DATA_DIR, MAX_STEPS, BATCH_SIZE, RETRAIN_STEPS, VARIABLES,
                  RATIOS, SEEDS, FIRST_SEED, ENGINES,
-                 DETERMINISTIC, RESULTS_DIR, METHODS_OPTION, RAY)
+                 DETERMINISTIC, RESULTS_DIR, METHODS_OPTION, WORKLOAD, RAY)
 
 
 def use_results_dir(directory: Path | None) -> None:

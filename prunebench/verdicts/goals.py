@@ -72,6 +72,8 @@ class Needs:
         reasons += [f"{name} is {profile.get(name)}, needs {value}" for name, value in self.profile.items()
                     if profile.get(name) != value]
         reasons += [f"method {method} not in the run" for method in self.methods if method not in methods]
+        if profile.get("workload") is not None:  # every goal's level was measured on the paper's CNN
+            reasons.append(f"workload is {profile['workload']}, the goals are the paper CNN's")
         return reasons
 
     def describe(self) -> str:
