@@ -19,6 +19,7 @@ from prunebench.model.constants import PAPER_TRAIN_STEPS
 from prunebench.model.tf_import import import_tensorflow
 from prunebench.prune.policy import DEFAULT_PRUNED, parse_variable_names
 from prunebench.prune.ratio import parse_ratio
+from prunebench.report.figure_files import ACROSS_FILE
 from prunebench.results import atomic, paths
 from prunebench.suite.options import (
     ACCURACY_MARGIN,
@@ -101,11 +102,13 @@ def _parser() -> argparse.ArgumentParser:
                        help="Ray retries of a task whose worker died (default 3)")
     build.add_argument("--json", type=Path, help="write what each task did (where, built or reused, seconds) here")
 
-    report = commands.add_parser("report", help="rebuild report.md and figures from a results JSON alone")
-    report.add_argument("results_json", type=Path, nargs="?",
-                        help="results JSON (default: results.json in the results directory)")
+    report = commands.add_parser("report", help="rebuild report.md and figures from a results JSON alone; with "
+                                                "several, set the paper's claims side by side across their networks")
+    report.add_argument("results_json", type=Path, nargs="*",
+                        help="results JSON (default: results.json in the results directory); several: write "
+                             f"{ACROSS_FILE} to --out, each run's verdicts in a column")
     RESULTS_DIR.add_to(report.add_argument)
-    report.add_argument("--out", type=Path, help="output directory (default: beside the JSON)")
+    report.add_argument("--out", type=Path, help="output directory (default: beside the JSON; needed with several)")
 
     compare = commands.add_parser("compare", help="compare results JSON (baselines, then the new run): compression, "
                                                   "claims, timings")
@@ -245,7 +248,17 @@ def _run_eval(args: argparse.Namespace) -> None:
 def _run_report(args: argparse.Namespace) -> None:
     from prunebench.results.contract import load_results
 
-    results_json = args.results_json or (args.results_dir or paths.results_dir()) / "results.json"
+    if len(args.results_json) > 1:
+        if args.out is None:
+            raise UsageError("report: give --out, the directory for the page of several runs")
+        runs = [load_results(path) for path in args.results_json]
+        _check_output(args.out, "--out", directory=True)
+        from prunebench.report.across import across_section
+
+        atomic.write_text(args.out / ACROSS_FILE, across_section(runs))
+        print(args.out / ACROSS_FILE)
+        return
+    results_json = next(iter(args.results_json), None) or (args.results_dir or paths.results_dir()) / "results.json"
     results = load_results(results_json)
     out = args.out or results_json.parent
     _check_output(out, "--out", directory=True)

@@ -284,6 +284,7 @@ def test_report_refuses_a_missing_results_file_and_an_unwritable_out(capsys, tmp
     good = tmp_path / "good.json"
     good.write_text(json.dumps(minimal_results()))
     refused(capsys, ["report", good, "--out", a_file / "out"], 1, f"--out {a_file / 'out'}: cannot create")
+    refused(capsys, ["report", good, good], 2, "report: give --out")
 
 
 # ---------------------------------------------------------------- end to end: console script and pytest

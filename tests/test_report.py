@@ -336,3 +336,55 @@ def test_structured_speedup_takes_its_reference_from_the_same_benchmark():
     text = structured_fc1_section(results, {"tf-dense": False, "tf-sparse": True})
     assert "| 0% | 1,024 | 0.130 | 1.00x |" in text
     assert "| 90% | 102 | 0.0200 | 6.50x | 0.0500 |" in text
+
+
+def test_a_lenet_run_shows_han_et_als_table_and_none_of_the_papers_values(tmp_path):
+    """A run of another network sets its Han et al. row beside the measured one (error, parameters kept,
+    compression, each layer's share) and leaves out what only the paper's CNN has: its tables and figures
+    5-7, its published sizes, its checkpoint's size line."""
+    from prunebench.model.workloads.lenet import HAN, HAN_TABLE
+
+    results = _with_claims(fabricate_results(ratios=(0.0, 0.9), seeds=(0,)))
+    results["profile"]["workload"] = "lenet-300-100"
+    baseline, pruned = results["models"]
+    totals = {"w_fc1": 235_200, "w_fc2": 30_000, "w_fc3": 1_000}
+    kept = HAN_TABLE["lenet-300-100"].kept
+    pruned.update(policy=HAN, nonzero=sum(round(totals[name] * kept[name]) for name in totals),
+                  variables={name: {"nonzero": round(total * kept[name]), "total": total, "threshold": 0.1}
+                             for name, total in totals.items()})
+    for model, accuracy in ((baseline, 0.982), (pruned, 0.9841)):
+        model["accuracy"]["dense"] = accuracy
+        model["sizes"]["weights_dense"] = 266_610 * 4
+    paths = write_report(results, tmp_path)
+    text = (tmp_path / "report.md").read_text()
+    section = text[text.index("## Han et al. (2015), Table 1: lenet-300-100"):]
+    assert "| test error before pruning | 1.80% | 1.64% |" in section
+    assert "| test error after pruning and retraining | 1.59% | 1.59% |" in section
+    assert "| parameters | 266,610 | 267K |" in section
+    assert "| parameters kept (biases included) | 8.3% | 8.0% |" in section  # (21,776 nonzero + 410 biases) / 266,610
+    assert "| w_fc3 | 26.0% | 26.0% |" in section
+    assert "Tables 4–9" not in text and "the paper's figures, reproduced" not in text.lower()
+    assert not {path.name for path in paths} & {"fig5_size.png", "fig6_accuracy.png", "fig7_time.png"}
+
+
+def test_several_runs_set_the_papers_claims_side_by_side_per_network(tmp_path, capsys):
+    """``prunebench report A.json B.json --out D``: one column per run, named by its network and profile,
+    each cell the verdict over the paper's ratios with its effect, or why that run could not judge it."""
+    from prunebench.cli import main
+    from prunebench.report.figure_files import ACROSS_FILE
+
+    paper = _with_claims(fabricate_results())
+    lenet = _with_claims(fabricate_results(ratios=(0.0, 0.9), seeds=(0,)))
+    lenet["profile"]["workload"] = "lenet-5"
+    paths = []
+    for name, results in (("paper", paper), ("lenet", lenet)):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(results))
+    assert main(["report", *map(str, paths), "--out", str(tmp_path / "across")]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "across" / ACROSS_FILE)
+    text = (tmp_path / "across" / ACROSS_FILE).read_text()
+    header = next(line for line in text.splitlines() if line.startswith("| claim |"))
+    assert header == "| claim | subject | paper-cnn (synthetic) | lenet-5 (synthetic) |"
+    size_row = next(line for line in text.splitlines() if line.startswith("| (a)"))
+    assert size_row.split(" | ")[2].startswith("**supported**, rho -0.99")
+    assert "not judged" in size_row.split(" | ")[3]  # one pruned ratio cannot rank a trend

@@ -30,7 +30,7 @@ from prunebench.results.readers import dig, median_of, percent
 from prunebench.verdicts.claims import ALPHA, CLAIMS, MIN_POINTS, THRESHOLD_RATIO
 from prunebench.verdicts.evidence import RANGE_TITLES, RANGES, baseline_step_1
 from prunebench.verdicts.expected import PROTOCOL_NOT_GATED
-from prunebench.verdicts.paper import paper_row
+from prunebench.verdicts.paper import published_row
 from prunebench.verdicts.stats import EXACT_P_MAX_POINTS, exact_spearman_p, holm, medians_by_ratio
 
 # The subjects the summary shows per claim: the paper's own measures.
@@ -312,7 +312,7 @@ def size_claims_section(results: dict, groups: dict[float, list[dict]], adjusted
         if ratio == 0:
             continue
         size = median_of(models, dig("sizes", "step_3"))
-        row = paper_row(ratio)
+        row = published_row(results, ratio)
         rows.append([percent(ratio), mib_text(size), MISSING if row is None else f"{row.size_mib:g}",
                      MISSING if None in (size, reference) else ("smaller" if size < reference else "not smaller")])
     return (f"### (a) {CLAIMS['a'].short}; (d) {CLAIMS['d'].short}\n\n" + figure_link(SIZE_CLAIM_FIGURE)

@@ -24,6 +24,7 @@ from prunebench.report.claim_tables import (
 from prunebench.report.figure_files import ENGINES_FIGURE, FIG5, FIG6, FIG7, METHODS_FIGURE, figure_link
 from prunebench.report.figures import methods_figure, write_figures
 from prunebench.report.goals_table import goals_section
+from prunebench.report.han import han_section
 from prunebench.report.methods import methods_section
 from prunebench.report.paper_tables import header_section, ratio_section, tables_intro
 from prunebench.report.storage import formats_section
@@ -31,7 +32,7 @@ from prunebench.report.timings import bandwidth_section, blocks_fc1_section, eng
 from prunebench.results import atomic
 from prunebench.results.readers import engine_sparsity, fc1_groups, models_by_ratio
 from prunebench.verdicts.evidence import for_method, methods_in
-from prunebench.verdicts.paper import PAPER_RATIOS
+from prunebench.verdicts.paper import PAPER_RATIOS, is_paper_network
 
 PAPER_FIGURES = ("## The paper's figures, reproduced\n\nFigures 5–7 of the paper with this run's values: size "
                  "(MiB), accuracy (%, the unpruned model's ±1 pt shaded, the 90% interval of each change where the "
@@ -57,6 +58,7 @@ def write_report(results: dict, out_dir: Path) -> list[Path]:
     claims = results["claims"] if len(methods) == 1 else everything["claims"]  # every method's, for the appendix
     results = {**results, "claims": [claim for claim in claims if claim.get("method", methods[0]) == methods[0]]}
     sparse = engine_sparsity(results)
+    paper = is_paper_network(results)  # the paper's tables and figures 5-7 are its CNN's alone
     figures = write_figures(results, groups, out_dir / "figures")
     extra = []
     if methods != [DEFAULT_METHOD]:
@@ -66,11 +68,11 @@ def write_report(results: dict, out_dir: Path) -> list[Path]:
         header_lines(results, methods, len(everything["models"])),
         findings_section(results),
         summary_section(results),
+        han_section(everything),
         claim_sections(results, groups),
         header_section(results),
-        PAPER_FIGURES,
-        tables_intro(),
-        *[ratio_section(ratio, groups.get(ratio, []), baseline) for ratio in ratios],
+        *([PAPER_FIGURES, tables_intro(), *[ratio_section(ratio, groups.get(ratio, []), baseline) for ratio in ratios]]
+          if paper else []),
         *extra,
         goals_section(everything),
         formats_section(results, groups),

@@ -50,7 +50,13 @@ from prunebench.results.readers import dig, fc1_groups, median_of, models_by_rat
 from prunebench.verdicts.claims import THRESHOLD_RATIO  # noqa: E402
 from prunebench.verdicts.evidence import baseline_step_1, margins_of, method_of  # noqa: E402
 from prunebench.verdicts.goals import ACCURACY, GOALS  # noqa: E402
-from prunebench.verdicts.paper import ORIGINAL_SIZE_MIB, PAPER_RATIOS, paper_row  # noqa: E402
+from prunebench.verdicts.paper import (  # noqa: E402
+    ORIGINAL_SIZE_MIB,
+    PAPER_RATIOS,
+    is_paper_network,
+    paper_row,
+    published_row,
+)
 
 NO_DATA = "No data for this figure in these results."
 PAPER_RANGE_LABEL = "the paper's ratios (10–90%)"
@@ -194,7 +200,7 @@ def size_claim_figure(path: Path, results: dict, groups: dict[float, list[dict]]
                   yerr=[[mid - values[0] for mid, (_, values) in zip(middles, measured)],
                         [values[-1] - mid for mid, (_, values) in zip(middles, measured)]],
                   capsize=3, label="step_3 checkpoint, measured (min–max over seeds)", **SIZE_STYLES[CHECKPOINT].line())
-    paper = [(i, row.size_mib) for i, ratio in enumerate(ratios) if (row := paper_row(ratio))]
+    paper = [(i, row.size_mib) for i, ratio in enumerate(ratios) if (row := published_row(results, ratio))]
     if paper:
         axes.plot(*zip(*paper), linestyle="none", marker="o", markersize=10, markerfacecolor="none",
                   color="black", label="step_3 checkpoint, the paper")
@@ -405,7 +411,8 @@ def present(ratios: Sequence[float], values: Sequence[float | None]) -> tuple[li
 
 
 def write_figures(results: dict, groups: dict[float, list[dict]], figures_dir: Path) -> list[Path]:
-    """Every figure of ``FIGURES`` for one method's results (``groups``: its models by ratio), in that order."""
+    """Every figure of ``FIGURES`` for one method's results (``groups``: its models by ratio), in that order;
+    figures 5-7 only for a run of the paper's CNN."""
     claims = results["claims"]
     all_ratios = list(groups)
     sizes = {name: present(all_ratios, [mib(median_of(models, get)) for models in groups.values()])
@@ -417,16 +424,17 @@ def write_figures(results: dict, groups: dict[float, list[dict]], figures_dir: P
         for source in (groups, fc1_groups(results))
         for (device, scope, batch), keys in timing_groups(source).items()}
     fc1_ratios = sorted(set(all_ratios) | set(fc1_groups(results)))
+    paper = is_paper_network(results)  # the paper's figures 5-7 and its checkpoint's size are its CNN's
     return [
         size_claim_figure(figures_dir / SIZE_CLAIM_FIGURE, results, groups),
         accuracy_claim_figure(figures_dir / ACCURACY_CLAIM_FIGURE, results, claims),
         time_claim_figure(figures_dir / TIME_CLAIM_FIGURE, results, claims),
-        fig5_size(figures_dir / FIG5, groups),
-        fig6_accuracy(figures_dir / FIG6, results, groups, claims),
-        fig7_time(figures_dir / FIG7, groups),
+        *([fig5_size(figures_dir / FIG5, groups),
+           fig6_accuracy(figures_dir / FIG6, results, groups, claims),
+           fig7_time(figures_dir / FIG7, groups)] if paper else []),
         line_panels(figures_dir / FORMATS_FIGURE, "Whole-model size by storage format", "MiB (log)", all_ratios,
                     {"": {name: xy for name, xy in sizes.items() if xy[0]}}, SIZE_STYLES,
-                    (ORIGINAL_SIZE_MIB, f"the paper's dense checkpoint, {ORIGINAL_SIZE_MIB:g} MiB")),
+                    (ORIGINAL_SIZE_MIB, f"the paper's dense checkpoint, {ORIGINAL_SIZE_MIB:g} MiB") if paper else None),
         line_panels(figures_dir / ENGINES_FIGURE, "Time per call by engine", "ms (log)", fc1_ratios,
                     engine_panels, ENGINE_STYLES),
     ]

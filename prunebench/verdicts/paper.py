@@ -56,6 +56,17 @@ def paper_zero_count(ratio: float, total: int) -> int:
     return math.floor(Fraction(str(ratio)) * total) + 1
 
 
+def is_paper_network(results: dict) -> bool:
+    """Whether a run pruned the paper's CNN, the only network its published values describe (runs of another
+    workload name it in their profile)."""
+    return results["profile"].get("workload") is None
+
+
+def published_row(results: dict, ratio: float) -> PaperRatio | None:
+    """``paper_row`` for a run of the paper's CNN; None for any other network's run."""
+    return paper_row(ratio) if is_paper_network(results) else None
+
+
 def paper_row(ratio: float) -> PaperRatio | None:
     """The paper's experiment at this ratio, or None for ratios the paper did not run (e.g. 0.95)."""
     return PAPER_RATIOS.get(ratio_key(ratio))

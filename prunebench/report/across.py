@@ -1,0 +1,64 @@
+"""The paper's claims side by side across runs of different networks (``prunebench report A.json B.json ...``).
+
+Each run keeps its own report beside its JSON; this page answers the question the workloads exist for: do the
+paper's claims hold for another network? One column per run, named by its workload, one row per claim and
+subject of the summary (the paper's own measures), each cell the verdict over the paper's ratios with its
+effect, or why the run could not judge it. Built from the results alone, like every report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prunebench.model.workloads import DEFAULT_WORKLOAD
+from prunebench.report.claim_tables import SUMMARY_SUBJECTS, effect_text, with_current_claims
+from prunebench.report.markdown import MISSING, subject_title, table
+from prunebench.verdicts.claims import CLAIMS
+from prunebench.verdicts.evidence import for_method, methods_in
+
+
+def run_label(results: dict) -> str:
+    """A run's column: its workload and profile (the paper's CNN is the default workload, unnamed in its run)."""
+    profile = results["profile"]
+    return f"{profile.get('workload') or DEFAULT_WORKLOAD} ({profile['name']})"
+
+
+def one_method(results: dict) -> dict:
+    """The run's first method's models and claims (the paper's one-shot where it ran), as its report shows."""
+    method = methods_in(results)[0]
+    results = with_current_claims(for_method(results, method))
+    return {**results, "claims": [claim for claim in results["claims"] if claim.get("method", method) == method]}
+
+
+def claim_cell(claim: dict | None) -> str:
+    if claim is None:
+        return MISSING
+    if not claim.get("judged", True):
+        return f"not judged: {claim.get('not_judged_because')}"
+    return f"**{claim['verdict']}**, {effect_text(claim)}"
+
+
+def across_section(runs: Sequence[dict]) -> str:
+    """The page: per claim and subject, each run's verdict over the paper's ratios (else beyond them), for the
+    paper's first method in each run (its one-shot, else the first it ran)."""
+    runs = [one_method(run) for run in runs]
+    labels = [run_label(run) for run in runs]
+    rows = []
+    for claim_id, subjects in SUMMARY_SUBJECTS.items():
+        for subject in subjects:
+            cells = []
+            for run in runs:
+                found = {claim["range"]: claim for claim in run["claims"]
+                         if claim["id"] == claim_id and claim["subject"] == subject}
+                cells.append(claim_cell(found.get("paper") or found.get("beyond")))
+            rows.append([f"({claim_id}) {CLAIMS[claim_id].short}", subject_title(subject), *cells])
+    described = "".join(f"- {label}: {len(run['models'])} models, ratios "
+                        f"{', '.join(f'{ratio:g}' for ratio in run['profile']['ratios'])}, "
+                        f"{len(run['profile']['seeds'])} seed(s), created {run['created']}\n"
+                        for label, run in zip(labels, runs))
+    return ("# The paper's claims across networks\n\n"
+            "Each run's verdict on the paper's own measures over the paper's ratios (10–90%; beyond them where "
+            "a run has none inside), with its effect. A verdict on another network than the paper's CNN is "
+            "reported, not gated: the profiles' expectations describe the paper's CNN. Each run's own report "
+            "holds its figures and every other subject.\n\n"
+            + table(["claim", "subject", *labels], rows) + "\nThe runs:\n\n" + described)
