@@ -364,6 +364,7 @@ def test_a_lenet_run_shows_han_et_als_table_and_none_of_the_papers_values(tmp_pa
     assert "| parameters kept (biases included) | 8.3% | 8.0% |" in section  # (21,776 nonzero + 410 biases) / 266,610
     assert "| w_fc3 | 26.0% | 26.0% |" in section
     assert "Tables 4–9" not in text and "the paper's figures, reproduced" not in text.lower()
+    assert "FC1 alone" not in text and "this run is of lenet-300-100, so none is measured here" in text
     assert not {path.name for path in paths} & {"fig5_size.png", "fig6_accuracy.png", "fig7_time.png"}
 
 

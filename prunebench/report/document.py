@@ -78,11 +78,11 @@ def write_report(results: dict, out_dir: Path) -> list[Path]:
         formats_section(results, groups),
         engines_section(groups, sparse, "Inference engines: the whole network", "Each pruned, retrained model.",
                         figure_link(ENGINES_FIGURE)),
-        engines_section(fc1_groups(results), sparse, "Inference engines: FC1 alone",
-                        "The seed-0 baseline's w_fc1 (3136x1024) pruned by magnitude at each ratio."),
-        bandwidth_section(results, fc1_groups(results)),
-        structured_fc1_section(results, sparse),
-        blocks_fc1_section(results, sparse),
+        *([engines_section(fc1_groups(results), sparse, "Inference engines: FC1 alone",
+                           "The seed-0 baseline's w_fc1 (3136x1024) pruned by magnitude at each ratio."),
+           bandwidth_section(results, fc1_groups(results)),
+           structured_fc1_section(results, sparse),
+           blocks_fc1_section(results, sparse)] if paper else []),  # FC1 is the paper CNN's layer
         conclusions_appendix({**results, "claims": claims}),
     ]
     report = out_dir / "report.md"

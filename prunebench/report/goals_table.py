@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from prunebench.report.markdown import MISSING, table
 from prunebench.verdicts.goals import Judgement, judge_goals
+from prunebench.verdicts.paper import is_paper_network
 
 
 def status_text(judgement: Judgement) -> str:
     """Met, or the gap to the target, or why these results do not measure the goal."""
     goal, measurement = judgement.goal, judgement.measurement
     if measurement is None:
-        return "not measured: " + ("; ".join(judgement.not_defined) or f"no {goal.where} in these results")
+        return "not measured: " + ("; ".join(dict.fromkeys(judgement.not_defined)) or f"no {goal.where} in these "
+                                                                                     "results")
     return "**met**" if judgement.met else f"**not met**: {goal.unit.gap(measurement.value, goal.target)}"
 
 
@@ -25,7 +27,7 @@ def gate_text(judgement: Judgement) -> str:
         return "none (not met in the current committed runs)"
     head = f"{'≤' if goal.at_most else '≥'} {goal.unit.text(goal.gate_limit())}"
     if judgement.gate_not_applied:
-        return f"{head}; not applied here: {'; '.join(judgement.gate_not_applied)}"
+        return f"{head}; not applied here: {'; '.join(dict.fromkeys(judgement.gate_not_applied))}"
     if judgement.gate is None:
         return f"{head}; not measured here"
     return f"{head}: {'holds' if judgement.gate.passed else '**fails**'}"
@@ -43,7 +45,11 @@ def goals_table(results: dict) -> str:
 
 
 def goals_section(results: dict) -> str:
-    """The project's own targets beyond the paper, each met or with its gap, measured from these results."""
+    """The project's own targets beyond the paper, each met or with its gap, measured from these results; one
+    line for a run of another network (every goal's level is the paper CNN's)."""
+    if not is_paper_network(results):
+        return ("## Goals beyond the paper\n\nThe project's goals (prunebench/verdicts/goals.py) are levels measured "
+                f"on the paper's CNN; this run is of {results['profile']['workload']}, so none is measured here.\n")
     return ("## Goals beyond the paper\n\nTargets this project set (prunebench/verdicts/goals.py), measured from these "
             "results over every method and seed; FC1 is timed in every profile. A goal the committed runs meet is "
             "gated at its measured level less a margin for noise (bench/test_goals.py), on runs that measure it "
