@@ -315,3 +315,14 @@ def test_the_goals_are_the_paper_cnns():
     assert Needs().missing({"ratios": [0.9], "workload": "lenet-5"}) == ["workload is lenet-5, the goals are the "
                                                                           "paper CNN's"]
     assert all(goal.needs.missing({"ratios": [0.9], "workload": "lenet-5"}) for goal in GOALS)
+
+
+def test_editing_a_users_module_changes_its_cache_key(user_module, tmp_path):
+    """The module's source is in the key: another initializer or layer is a new entry, not a stale one."""
+    from prunebench.model.workloads.user import source_digest
+
+    before = source_digest("small_cnn:small_cnn")
+    path = tmp_path / "small_cnn.py"
+    path.write_text(path.read_text().replace("Dense(128", "Dense(64"))
+    assert before is not None and source_digest("small_cnn:small_cnn") != before
+    assert source_digest("no_such_module:make") is None

@@ -9,7 +9,9 @@ each model built (under the seed, so its initial weights follow the seed). Every
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.util
 import inspect
 
 from prunebench.errors import UsageError
@@ -84,3 +86,14 @@ def user_workload(reference: str) -> Workload:
                                            retrain_steps=paper["retrain_steps"], learning_rate=KERAS_LEARNING_RATE,
                                            retrain_learning_rate=RETRAIN_LEARNING_RATE),
                          model_factory=lambda seed: factory())
+
+
+def source_digest(reference: str) -> str | None:
+    """Hash of the factory's module file, so an edited model (another initializer, another layer) is a new
+    cache entry, not a stale one; None where the module has no file (built in the session)."""
+    spec = importlib.util.find_spec(reference.partition(SEPARATOR)[0])
+    origin = None if spec is None else spec.origin
+    if not origin or not origin.endswith(".py"):
+        return None
+    with open(origin, "rb") as source:
+        return hashlib.sha256(source.read()).hexdigest()[:16]

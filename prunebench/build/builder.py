@@ -25,6 +25,7 @@ from prunebench.model.engines import ENGINES, tflite_model_bytes
 from prunebench.model.engines.spec import PAPER_LAYERS
 from prunebench.model.workloads import DEFAULT_WORKLOAD, Workload, get_workload, variable_names
 from prunebench.model.workloads.layers import Layer
+from prunebench.model.workloads.user import is_reference, source_digest
 from prunebench.prune.formats import FORMATS, size_table
 from prunebench.prune.methods import DEFAULT_METHOD, METHODS
 from prunebench.prune.paper_format import load_sparse
@@ -118,12 +119,13 @@ class ModelBuilder:
 
     def _workload_fields(self) -> dict:
         """What identifies another workload than the paper's CNN (whose keys name none, as before workloads):
-        its name, its layer stack and its learning rates."""
+        its name, its layer stack, its learning rates and, for a user's, its module's source."""
         if self.settings.workload is None:
             return {}
         training = self.workload.training
+        source = {"source": source_digest(self.settings.workload)} if is_reference(self.settings.workload) else {}
         return {"workload": self.settings.workload, "layers": [repr(layer) for layer in self.layers],
-                "learning_rates": [training.learning_rate, training.retrain_learning_rate]}
+                "learning_rates": [training.learning_rate, training.retrain_learning_rate], **source}
 
     def _label(self, label: str) -> str:
         return label if self.settings.workload is None else f"{self.workload.name.replace(':', '.')}-{label}"
