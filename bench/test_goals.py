@@ -3,7 +3,7 @@
 
 An unmet goal is no test here: it is in report.md's goals table with its gap. A met goal's gate is asserted
 wherever this run measures its quantity under the conditions its level was measured under; a gate that does not
-apply to this run's profile, ratios or methods has no test item at all.
+apply to this run's profile, ratios or methods has no test item (one skip says why when none applies).
 """
 
 from __future__ import annotations
@@ -25,6 +25,14 @@ def pytest_generate_tests(metafunc):
     every_engine = set(suite.fc1_engines) == set(ENGINES)  # time levels are the best of every engine's
     gated = [goal for goal in GOALS if goal.gate is not None and not goal.gate_missing(profile)
              and (every_engine or not goal.gate.every_engine)]
+    if not gated:  # one skip saying why, not pytest's "empty parameter set"
+        from bench.params import skipped_params
+
+        reasons = dict.fromkeys(reason for goal in GOALS if goal.gate is not None
+                                for reason in goal.gate_missing(profile))
+        metafunc.parametrize("gated_goal", skipped_params(1, "no goal's gate applies to this run: "
+                                                          + ("; ".join(reasons) or "this run times not every engine")))
+        return
     metafunc.parametrize("gated_goal", gated, ids=[goal.id for goal in gated])
 
 
