@@ -385,7 +385,7 @@ def test_several_runs_set_the_papers_claims_side_by_side_per_network(tmp_path, c
     assert capsys.readouterr().out.strip() == str(tmp_path / "across" / ACROSS_FILE)
     text = (tmp_path / "across" / ACROSS_FILE).read_text()
     header = next(line for line in text.splitlines() if line.startswith("| claim |"))
-    assert header == "| claim | subject | paper-cnn (synthetic) | lenet-5 (synthetic) |"
+    assert header == "| claim | subject | paper-cnn (synthetic profile) | lenet-5 (synthetic profile) |"
     size_row = next(line for line in text.splitlines() if line.startswith("| (a)"))
     assert size_row.split(" | ")[2].startswith("**supported**, rho -0.99")
     assert "not judged" in size_row.split(" | ")[3]  # one pruned ratio cannot rank a trend

@@ -18,9 +18,17 @@ from prunebench.verdicts.evidence import for_method, methods_in
 
 
 def run_label(results: dict) -> str:
-    """A run's column: its workload and profile (the paper's CNN is the default workload, unnamed in its run)."""
+    """A run's column: its workload, profile and per-layer ratio maps (the paper's CNN is the default workload,
+    unnamed in its run)."""
     profile = results["profile"]
-    return f"{profile.get('workload') or DEFAULT_WORKLOAD} ({profile['name']})"
+    details = [f"{profile['name']} profile", *(f"--ratios {name}" for name in profile.get("policies") or {})]
+    return f"{profile.get('workload') or DEFAULT_WORKLOAD} ({', '.join(details)})"
+
+
+def ratios_text(results: dict) -> str:
+    """The ratios a run pruned at: its list, and each per-layer map's overall ratio."""
+    ratios = sorted({model["ratio"] for model in results["models"] if model["ratio"] > 0})
+    return ", ".join(f"{ratio:.4g}" for ratio in ratios) or MISSING
 
 
 def one_method(results: dict) -> dict:
@@ -33,9 +41,10 @@ def one_method(results: dict) -> dict:
 def claim_cell(claim: dict | None) -> str:
     if claim is None:
         return MISSING
+    beyond = " (beyond the paper's ratios)" if claim["range"] == "beyond" else ""
     if not claim.get("judged", True):
-        return f"not judged: {claim.get('not_judged_because')}"
-    return f"**{claim['verdict']}**, {effect_text(claim)}"
+        return f"not judged{beyond}: {claim.get('not_judged_because')}"
+    return f"**{claim['verdict']}**{beyond}, {effect_text(claim)}"
 
 
 def across_section(runs: Sequence[dict]) -> str:
@@ -52,9 +61,10 @@ def across_section(runs: Sequence[dict]) -> str:
                          if claim["id"] == claim_id and claim["subject"] == subject}
                 cells.append(claim_cell(found.get("paper") or found.get("beyond")))
             rows.append([f"({claim_id}) {CLAIMS[claim_id].short}", subject_title(subject), *cells])
-    described = "".join(f"- {label}: {len(run['models'])} models, ratios "
-                        f"{', '.join(f'{ratio:g}' for ratio in run['profile']['ratios'])}, "
-                        f"{len(run['profile']['seeds'])} seed(s), created {run['created']}\n"
+    described = "".join(f"- {label}: {len(run['models'])} models, ratios {ratios_text(run)}, "
+                        f"{len(run['profile']['seeds'])} seed(s), {run['profile']['max_steps']:,} training and "
+                        f"{run['profile']['retrain_steps']:,} retraining steps of {run['profile']['batch_size']}, "
+                        f"created {run['created']}\n"
                         for label, run in zip(labels, runs))
     return ("# The paper's claims across networks\n\n"
             "Each run's verdict on the paper's own measures over the paper's ratios (10–90%; beyond them where "
