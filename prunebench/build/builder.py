@@ -87,6 +87,7 @@ class ModelBuilder:
         self.workload: Workload = get_workload(settings.workload or DEFAULT_WORKLOAD)
         self.layers = self.workload.layers
         self.names = variable_names(self.layers)  # every variable, in the checkpoints' order
+        self._workload_key = self._workload_fields()  # once: a user's module is hashed as the session found it
 
     def get(self, spec: ModelSpec) -> SuiteModel:
         if spec not in self._models:
@@ -115,7 +116,7 @@ class ModelBuilder:
         return {"kind": "baseline", "data": self.data.checksum, "max_steps": s.max_steps,
                 "batch_size": s.batch_size, "seed": seed, "deterministic": s.deterministic,
                 "eval_images": self.eval_images,
-                "code": self._code, "tensorflow": tf.__version__, **self._workload_fields()}
+                "code": self._code, "tensorflow": tf.__version__, **self._workload_key}
 
     def _workload_fields(self) -> dict:
         """What identifies another workload than the paper's CNN (whose keys name none, as before workloads):

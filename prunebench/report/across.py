@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from prunebench.model.workloads import DEFAULT_WORKLOAD
-from prunebench.report.claim_tables import SUMMARY_SUBJECTS, effect_text, with_current_claims
+from prunebench.report.claim_tables import SUMMARY_SUBJECTS, claim_index, effect_text, first_method
 from prunebench.report.markdown import MISSING, subject_title, table
 from prunebench.verdicts.claims import CLAIMS
-from prunebench.verdicts.evidence import for_method, methods_in
 
 
 def run_label(results: dict) -> str:
@@ -31,13 +30,6 @@ def ratios_text(results: dict) -> str:
     return ", ".join(f"{ratio:.4g}" for ratio in ratios) or MISSING
 
 
-def one_method(results: dict) -> dict:
-    """The run's first method's models and claims (the paper's one-shot where it ran), as its report shows."""
-    method = methods_in(results)[0]
-    results = with_current_claims(for_method(results, method))
-    return {**results, "claims": [claim for claim in results["claims"] if claim.get("method", method) == method]}
-
-
 def claim_cell(claim: dict | None) -> str:
     if claim is None:
         return MISSING
@@ -50,16 +42,14 @@ def claim_cell(claim: dict | None) -> str:
 def across_section(runs: Sequence[dict]) -> str:
     """The page: per claim and subject, each run's verdict over the paper's ratios (else beyond them), for the
     paper's first method in each run (its one-shot, else the first it ran)."""
-    runs = [one_method(run) for run in runs]
+    runs = [first_method(run) for run in runs]
     labels = [run_label(run) for run in runs]
+    indices = [claim_index(run["claims"]) for run in runs]
     rows = []
     for claim_id, subjects in SUMMARY_SUBJECTS.items():
         for subject in subjects:
-            cells = []
-            for run in runs:
-                found = {claim["range"]: claim for claim in run["claims"]
-                         if claim["id"] == claim_id and claim["subject"] == subject}
-                cells.append(claim_cell(found.get("paper") or found.get("beyond")))
+            cells = [claim_cell(index.get((claim_id, "paper", subject)) or index.get((claim_id, "beyond", subject)))
+                     for index in indices]
             rows.append([f"({claim_id}) {CLAIMS[claim_id].short}", subject_title(subject), *cells])
     described = "".join(f"- {label}: {len(run['models'])} models, ratios {ratios_text(run)}, "
                         f"{len(run['profile']['seeds'])} seed(s), {run['profile']['max_steps']:,} training and "

@@ -28,7 +28,7 @@ from prunebench.report.paper_tables import PAPER_TIME_KEYS
 from prunebench.results.keys import ratio_key
 from prunebench.results.readers import dig, median_of, percent
 from prunebench.verdicts.claims import ALPHA, CLAIMS, MIN_POINTS, THRESHOLD_RATIO
-from prunebench.verdicts.evidence import RANGE_TITLES, RANGES, baseline_step_1
+from prunebench.verdicts.evidence import RANGE_TITLES, RANGES, baseline_step_1, for_method, methods_in
 from prunebench.verdicts.expected import PROTOCOL_NOT_GATED
 from prunebench.verdicts.paper import published_row
 from prunebench.verdicts.stats import EXACT_P_MAX_POINTS, exact_spearman_p, holm, medians_by_ratio
@@ -56,6 +56,14 @@ def with_current_claims(results: dict) -> dict:
 
     expectations = load_expectations(paths.expectations_file(results["profile"]["name"]))
     return {**results, "claims": evaluate_claims(results, expectations)}
+
+
+def first_method(results: dict) -> dict:
+    """The run as its report's claims and paper sections show it: the first method's models (the paper's
+    one-shot where it ran, ``methods_in``) and the baselines, with that method's claims under the current rules."""
+    method = methods_in(results)[0]
+    results = with_current_claims(for_method(results, method))
+    return {**results, "claims": [claim for claim in results["claims"] if claim.get("method", method) == method]}
 
 
 # ---- numbers of a claim, for people --------------------------------------------------------------------

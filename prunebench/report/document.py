@@ -17,9 +17,9 @@ from prunebench.report.claim_tables import (
     claim_sections,
     conclusions_appendix,
     findings_section,
+    first_method,
     header_lines,
     summary_section,
-    with_current_claims,
 )
 from prunebench.report.figure_files import ENGINES_FIGURE, FIG5, FIG6, FIG7, METHODS_FIGURE, figure_link
 from prunebench.report.figures import methods_figure, write_figures
@@ -31,7 +31,7 @@ from prunebench.report.storage import formats_section
 from prunebench.report.timings import bandwidth_section, blocks_fc1_section, engines_section, structured_fc1_section
 from prunebench.results import atomic
 from prunebench.results.readers import engine_sparsity, fc1_groups, models_by_ratio
-from prunebench.verdicts.evidence import for_method, methods_in
+from prunebench.verdicts.evidence import methods_in
 from prunebench.verdicts.paper import PAPER_RATIOS, is_paper_network
 
 PAPER_FIGURES = ("## The paper's figures, reproduced\n\nFigures 5–7 of the paper with this run's values: size "
@@ -50,13 +50,12 @@ def write_report(results: dict, out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     methods = methods_in(results)
     everything = results
-    results = for_method(results, methods[0])
+    results = first_method(everything)
     groups = models_by_ratio(results)
     baseline = groups.get(0.0, [])
     ratios = sorted({ratio for ratio in groups if ratio > 0} | set(PAPER_RATIOS))
-    results = with_current_claims(results)
-    claims = results["claims"] if len(methods) == 1 else everything["claims"]  # every method's, for the appendix
-    results = {**results, "claims": [claim for claim in claims if claim.get("method", methods[0]) == methods[0]]}
+    # the appendix lists every method's claims (a single method's as judged under the current rules)
+    claims = results["claims"] if len(methods) == 1 else everything["claims"]
     sparse = engine_sparsity(results)
     paper = is_paper_network(results)  # the paper's tables and figures 5-7 are its CNN's alone
     figures = write_figures(results, groups, out_dir / "figures")

@@ -15,8 +15,7 @@ def status_text(judgement: Judgement) -> str:
     """Met, or the gap to the target, or why these results do not measure the goal."""
     goal, measurement = judgement.goal, judgement.measurement
     if measurement is None:
-        return "not measured: " + ("; ".join(dict.fromkeys(judgement.not_defined)) or f"no {goal.where} in these "
-                                                                                     "results")
+        return "not measured: " + ("; ".join(judgement.not_defined) or f"no {goal.where} in these results")
     return "**met**" if judgement.met else f"**not met**: {goal.unit.gap(measurement.value, goal.target)}"
 
 
@@ -27,7 +26,7 @@ def gate_text(judgement: Judgement) -> str:
         return "none (not met in the current committed runs)"
     head = f"{'≤' if goal.at_most else '≥'} {goal.unit.text(goal.gate_limit())}"
     if judgement.gate_not_applied:
-        return f"{head}; not applied here: {'; '.join(dict.fromkeys(judgement.gate_not_applied))}"
+        return f"{head}; not applied here: {'; '.join(judgement.gate_not_applied)}"
     if judgement.gate is None:
         return f"{head}; not measured here"
     return f"{head}: {'holds' if judgement.gate.passed else '**fails**'}"

@@ -133,8 +133,9 @@ class Goal:
         return self.gate.level * (1 + self.gate.margin if self.at_most else 1 - self.gate.margin)
 
     def gate_missing(self, profile: dict) -> list[str]:
-        """Why the gate does not apply to a run with this profile record (the goal's needs and the gate's own)."""
-        return self.needs.missing(profile) + self.gate.needs.missing(profile)
+        """Why the gate does not apply to a run with this profile record (the goal's needs and the gate's own, a
+        reason both give said once)."""
+        return list(dict.fromkeys(self.needs.missing(profile) + self.gate.needs.missing(profile)))
 
     def check_gate(self, measurement: Measurement) -> GateCheck:
         limit = self.gate_limit()
