@@ -13,7 +13,7 @@ from prunebench.suite.rounds import noise, rounds_needed, run_round
 
 # FC1 rounds per profile and batch size: many for tiny calls, few where one call takes seconds. One
 # warm-up round first, so tracing, conversion and cache warm-up are never timed.
-FC1_ROUNDS = {"quick": {1: 20, 32: 10, "all": 2}, "paper": {1: 100, 32: 30, "all": 3}}
+FC1_ROUNDS = {"quick": {1: 20, 32: 10}, "paper": {1: 100, 32: 30}}
 FC1_ROUNDS["methods"] = FC1_ROUNDS["paper"]
 # Interleaved network rounds per profile and batch size: (floor, cap). The pilot runs the floor; the
 # rest is chosen from its spread (prunebench.suite.rounds), within the cap and a time budget per benchmark: a
@@ -25,8 +25,8 @@ NETWORK_ROUNDS["methods"], NETWORK_BUDGET_S["methods"] = NETWORK_ROUNDS["paper"]
 _previous_engine: list[str] = []  # the engine timed last in this process
 
 
-def batch_inputs(images: np.ndarray, batch) -> np.ndarray:
-    return images if batch == "all" else images[:batch]
+def batch_inputs(images: np.ndarray, batch: int) -> np.ndarray:
+    return images[:batch]
 
 
 def ran_outside_timing(name: str) -> None:

@@ -321,9 +321,11 @@ def test_processes_started_together_build_each_entry_once(tmp_path):
 def test_two_suites_at_once_share_one_cache_and_build_each_model_once(tmp_path, mnist_dir):
     """Two pytest sessions of the benchmark suite on one cache (models: a baseline and one ratio), each
     counting in its terminal summary the models it built rather than reused."""
+    from factories import W_FC2_ONLY  # here: a subprocess imports this module without tests/ on its path
+
     argv = [sys.executable, "-m", "pytest", "bench/test_models.py", "--profile", "quick", "--max-steps", "20",
             "--retrain-steps", "5", "--ratios", "0.9", "--seeds", "1", "-p", "no:cacheprovider", "-q",
-            "--data-dir", str(mnist_dir)]
+            *W_FC2_ONLY, "--data-dir", str(mnist_dir)]
     processes = [subprocess.Popen(argv, cwd=project_root(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   text=True, env=_env(PRUNEBENCH_CACHE=str(tmp_path / "cache"),
                                                       PRUNEBENCH_RESULTS=str(tmp_path / f"results{i}")))

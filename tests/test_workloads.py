@@ -29,6 +29,7 @@ from prunebench.model.workloads import (
 )
 from prunebench.model.workloads.layers import Conv2D, Dense, Flatten, MaxPool
 from prunebench.model.workloads.layers import weight_shapes as stack_shapes
+from prunebench.model.workloads.lenet import HAN_TABLE
 from prunebench.prune.api import prune_weights
 from prunebench.prune.methods import METHODS, layer_plan, nested_masks
 from prunebench.prune.ratio import overall_ratio, prune_count, ratio_of
@@ -41,8 +42,6 @@ EXAMPLE = ROOT / "examples" / "small_cnn.py"  # the documented user workload
 
 # Han et al. (2015), Table 1: the networks' sizes, "267K" and "431K" weights
 HAN_PARAMETERS = {"lenet-300-100": 266_610, "lenet-5": 431_080}
-HAN_KEPT = {"lenet-300-100": {"w_fc1": 0.08, "w_fc2": 0.09, "w_fc3": 0.26},
-            "lenet-5": {"w_conv1": 0.66, "w_conv2": 0.12, "w_fc1": 0.08, "w_fc2": 0.19}}
 
 
 def parameter_count(workload) -> int:
@@ -65,10 +64,11 @@ def test_the_lenets_have_han_et_als_sizes_and_per_layer_shares(name):
     assert parameter_count(workload) == HAN_PARAMETERS[name]
     assert workload.default_pruned == prunable(workload)  # every kernel, conv layers included
     assert {variable: round(1 - ratio, 6) for variable, ratio in workload.ratio_presets[HAN].items()} \
-        == HAN_KEPT[name]
+        == dict(HAN_TABLE[name].kept)
     totals = {variable: math.prod(shape) for variable, shape in shapes(workload).items()
               if variable in workload.default_pruned}
-    assert 1 - overall_ratio(workload.ratio_presets[HAN], totals) == pytest.approx(0.08, abs=0.005)  # "12x"
+    kept = 1 - overall_ratio(workload.ratio_presets[HAN], totals)
+    assert kept == pytest.approx(HAN_TABLE[name].weights_kept, abs=0.005)  # their "12x"
 
 
 @pytest.mark.parametrize(("layers", "message"), [
