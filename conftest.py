@@ -211,7 +211,7 @@ def pytest_fixture_setup(fixturedef, request):
     (``prunebench.build.progress``). The time left counts the benchmarks to run after the build."""
     result = yield
     if fixturedef.argname == "builder":
-        from bench.test_claims import benchmarks_off
+        from bench.params import benchmarks_off
         from prunebench.build.progress import attach_to_pytest
 
         suite = request.getfixturevalue("suite")

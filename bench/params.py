@@ -8,6 +8,7 @@ same for all of them, and a hundred identical skips hid the ones that say someth
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
 import pytest
@@ -34,3 +35,14 @@ def engine_device_params(engines: Mapping[str, object], names: Sequence[str], ba
 def skipped_params(argument_count: int, reason: str) -> list:
     """One skipped item standing for every item of a benchmark that does not apply to the run, with the reason."""
     return [pytest.param(*([None] * argument_count), id="skipped", marks=pytest.mark.skip(reason=reason))]
+
+
+def benchmarks_off(config) -> str | None:
+    """Why no benchmark times anything in this session (so no time claim can be judged), or None."""
+    if config.getoption("benchmark_skip", False):
+        return "benchmarks were skipped (--benchmark-skip)"
+    if config.getoption("benchmark_disable", False) and not config.getoption("benchmark_enable", False):
+        return "benchmarks were disabled (--benchmark-disable)"
+    if config.getoption("dist", "no") != "no" or os.environ.get("PYTEST_XDIST_WORKER"):
+        return "benchmarks were disabled (pytest-benchmark turns them off under pytest-xdist)"
+    return None

@@ -35,6 +35,8 @@ class SessionState:
     fc1: dict = field(default_factory=dict)  # ratio -> {"timings": {...}, "fc1_bytes": {...}}
     fc1_neurons: dict = field(default_factory=dict)  # ratio -> {"units": k, "timings": {...}}
     fc1_blocks: dict = field(default_factory=dict)  # ratio -> {"nonzero": n, "timings": {...}, "fc1_bytes": {...}}
+    # (scope, batch, ratio) -> a speedup goal's race, its two engines interleaved (bench/test_fc1.py)
+    fc1_races: dict = field(default_factory=dict)
     references: dict = field(default_factory=dict)  # outside references, e.g. "tfmot-gradual" -> [row]
     bandwidth: float | None = None
     training_speed: dict = field(default_factory=dict)  # trainer -> median seconds for SPEED_STEPS steps

@@ -24,8 +24,6 @@ Time claims are items only for devices an engine runs on here; an engine that ca
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from prunebench.prune.methods import DEFAULT_METHOD
@@ -37,17 +35,6 @@ from prunebench.verdicts.judging import (
     missing_claim,
     too_noisy,
 )
-
-
-def benchmarks_off(config) -> str | None:
-    """Why no benchmark times anything in this session (so no time claim can be judged), or None."""
-    if config.getoption("benchmark_skip", False):
-        return "benchmarks were skipped (--benchmark-skip)"
-    if config.getoption("benchmark_disable", False) and not config.getoption("benchmark_enable", False):
-        return "benchmarks were disabled (--benchmark-disable)"
-    if config.getoption("dist", "no") != "no" or os.environ.get("PYTEST_XDIST_WORKER"):
-        return "benchmarks were disabled (pytest-benchmark turns them off under pytest-xdist)"
-    return None
 
 
 def engine_devices(name: str, engine) -> tuple[list[str], str | None]:
@@ -64,6 +51,7 @@ def _skip_item(key: tuple, item_id: str, reason: str):
 def pytest_generate_tests(metafunc):
     if "claim_key" not in metafunc.fixturenames:
         return
+    from bench.params import benchmarks_off
     from bench.session import suite_config
     from prunebench.model.engines import ENGINES
     from prunebench.prune.formats import SIZE_TABLE_FORMATS

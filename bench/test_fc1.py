@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from bench.outputs import FC1_REFERENCE, check_outputs, fc1_reference
-from bench.timing import batch_inputs, time_call
+from bench.timing import time_call
 from prunebench.prune.masks import apply_mask, magnitude_mask
 from prunebench.results.keys import TimingKey
 from prunebench.results.spec import ModelSpec
@@ -67,7 +67,7 @@ def _time_fc1(benchmark, scope: str, entries: dict, engine_name: str, device: st
     from prunebench.model.engines.bandwidth import fc1_bytes_read
 
     engine = ENGINES[engine_name]
-    inputs = batch_inputs(fc1_inputs, batch)
+    inputs = fc1_inputs[:batch]
     bytes_read = fc1_bytes_read(engine_name, kernel, len(inputs))
     extra_info = {"ratio": ratio, "engine": engine_name, "device": device, "batch_size": len(inputs),
                   "scope": scope, "nonzero": int(np.count_nonzero(kernel)), "bytes_read": bytes_read,
@@ -119,7 +119,7 @@ def test_fc1_neurons(benchmark, fc1_ratio, fc1_neuron_kernels, fc1_dense_engine,
 
     kernel, bias = fc1_neuron_kernels(fc1_ratio)
     engine = ENGINES[fc1_dense_engine]
-    inputs = batch_inputs(fc1_inputs, batch)
+    inputs = fc1_inputs[:batch]
     extra_info = {"ratio": fc1_ratio, "engine": fc1_dense_engine, "device": device, "batch_size": len(inputs),
                   "scope": "fc1-neurons", "units": int(kernel.shape[1])}
     check = _fc1_check(reference_outputs, "fc1-neurons", fc1_ratio, kernel, bias, inputs, fc1_dense_engine, device,
@@ -153,3 +153,83 @@ def test_fc1_blocks(benchmark, fc1_block_ratio, fc1_block_kernels, fc1_sparse_en
     values, so test_fc1's dense timings at the same ratio are the reference."""
     _time_fc1(benchmark, "fc1-blocks", session_state.fc1_blocks, fc1_sparse_engine, device, batch, fc1_block_ratio,
               *fc1_block_kernels(fc1_block_ratio), fc1_inputs, read_bandwidth, suite, reference_outputs)
+
+
+def race_params(config) -> list:
+    """(race, ratio) of each speedup goal defined on this run (``prunebench.verdicts.goals``) at each FC1 ratio
+    it reads, once each though two goals read it; one skipped item saying why where no race can run."""
+    from bench.params import benchmarks_off, skipped_params
+    from bench.session import suite_config
+    from prunebench.model.engines import ENGINES
+    from prunebench.suite.config import BLOCK_FC1_RATIOS, FC1_RATIOS
+    from prunebench.verdicts.goals import GOALS, Fc1Race
+
+    if off := benchmarks_off(config):
+        return skipped_params(1, f"no race: {off}")
+    suite = suite_config(config)
+    profile = suite.profile_record()
+    kinds = {ENGINES[name].sparse for name in suite.fc1_engines}
+    ratios = {"fc1": FC1_RATIOS, "fc1-neurons": FC1_RATIOS, "fc1-blocks": BLOCK_FC1_RATIOS}
+    races, reasons = {}, {f"its batches are {list(suite.batches)}": None,
+                          f"its FC1 engines are {', '.join(suite.fc1_engines)}": None}
+    for goal in GOALS:
+        race = goal.measure
+        if isinstance(race, Fc1Race) and race.batch in suite.batches and {race.subject_sparse, False} <= kinds:
+            missing = goal.needs.missing(profile)
+            reasons.update(dict.fromkeys(missing))
+            for ratio in [] if missing else race.ratios(ratios[race.scope]):
+                races.setdefault((race.scope, race.batch, ratio), race)
+    if not races:
+        return skipped_params(1, "no speedup goal can be raced in this run: " + "; ".join(reasons))
+    return [pytest.param((race, ratio), id=f"{scope}-ratio={ratio:g}-batch={batch}")
+            for (scope, batch, ratio), race in races.items()]
+
+
+def pytest_generate_tests(metafunc):
+    if "fc1_race" in metafunc.fixturenames:
+        metafunc.parametrize("fc1_race", race_params(metafunc.config))
+
+
+@pytest.mark.benchmark
+def test_fc1_race(benchmark, fc1_race, fc1_kernels, fc1_block_kernels, fc1_neuron_kernels, fc1_inputs,
+                  session_state, suite, reference_outputs):
+    """A speedup goal's two engines, the fastest of each kind in the FC1 items above, timed side by
+    side: each round times both warm (in a shuffled order), and the goal reads the median of the per-round ratios.
+    Two medians timed minutes apart read two states of the machine (the same 99% block kernel measured
+    5.1x to 10.7x faster than dense that way in runs of one day)."""
+    from bench.timing import RACE_BUDGET_S, time_race
+    from prunebench.model.engines import ENGINES
+    from prunebench.suite.finish import fc1_sections, registry_engine_facts
+    from prunebench.suite.rounds import paired_speedup
+    from prunebench.verdicts.goals import DEVICE
+
+    race, ratio = fc1_race
+    picked = race.pick({**fc1_sections(session_state), "engines": registry_engine_facts()}, ratio)
+    if picked is None:
+        pytest.fail(f"{race.scope} at ratio {ratio:g}, batch={race.batch}: this session timed no engine of one "
+                    "side at this ratio (the race is between the fastest FC1 items of each kind: run them too)",
+                    pytrace=False)
+    (subject, _), (reference, _) = picked
+    kernels = {"fc1": fc1_kernels, "fc1-blocks": fc1_block_kernels, "fc1-neurons": fc1_neuron_kernels}
+    sides = {"subject": (subject, race.scope, ratio, kernels[race.scope](ratio)),
+             "reference": (reference, "fc1", race.reference_ratio(ratio), fc1_kernels(race.reference_ratio(ratio)))}
+    inputs = fc1_inputs[:race.batch]
+    calls, checks = {}, {}
+    for side, (engine, scope, side_ratio, (kernel, bias)) in sides.items():
+        calls[side] = functools.partial(ENGINES[engine].fc1(kernel, bias, DEVICE), inputs)
+        checks[side] = _fc1_check(reference_outputs, scope, side_ratio, kernel, bias, inputs, engine, DEVICE,
+                                  race.batch)
+    extra_info = {"engine": f"{subject} vs {reference}", "race": race.scope, "ratio": ratio, "device": DEVICE,
+                  "batch_size": len(inputs), "subject": subject, "reference": reference}
+    samples = time_race(benchmark, calls, RACE_BUDGET_S[suite.profile], extra_info,
+                        lambda side, output: checks[side](output))
+    if samples is None:  # benchmarks off: the outputs were checked, nothing was timed
+        return
+    speedup, low, high = paired_speedup(samples["subject"], samples["reference"])
+    benchmark.extra_info["speedup"] = speedup
+    session_state.fc1_races[race.scope, race.batch, ratio] = {
+        "scope": race.scope, "batch": race.batch, "ratio": ratio, "device": DEVICE, "subject": subject,
+        "reference": reference, "reference_ratio": race.reference_ratio(ratio), "rounds": len(samples["subject"]),
+        "subject_median_s": float(np.median(samples["subject"])),
+        "reference_median_s": float(np.median(samples["reference"])),
+        "speedup": speedup, "speedup_quartiles": [low, high]}

@@ -12,7 +12,6 @@ from bench.outputs import NETWORK_REFERENCE, check_outputs, network_reference
 from bench.timing import (
     NETWORK_BUDGET_S,
     NETWORK_ROUNDS,
-    batch_inputs,
     time_interleaved,
     time_more_rounds,
     timing_entry,
@@ -43,7 +42,7 @@ def test_network(benchmark, all_models, network_engine, device, network_batch, b
 
     engine = ENGINES[network_engine]
     pruned = suite.settings.variables if engine.sparse else ()
-    inputs = batch_inputs(builder.images, network_batch)
+    inputs = builder.images[:network_batch]
     weights = {model.spec: inference_weights(model.spec.method, model.weights) for model in all_models}
 
     def build(spec):

@@ -9,10 +9,10 @@ from collections.abc import Callable, Hashable, Mapping
 
 import numpy as np
 
-from prunebench.suite.rounds import noise, rounds_needed, run_round
+from prunebench.suite.rounds import noise, rounds_needed, run_round, run_warm_round
 
-# FC1 rounds per profile and batch size: many for tiny calls, few where one call takes seconds. One
-# warm-up round first, so tracing, conversion and cache warm-up are never timed.
+# FC1 rounds per profile and batch size, fewer where a call takes longer. One warm-up round first, so tracing,
+# conversion and cache warm-up are never timed.
 FC1_ROUNDS = {"quick": {1: 20, 32: 10}, "paper": {1: 100, 32: 30}}
 FC1_ROUNDS["methods"] = FC1_ROUNDS["paper"]
 # Interleaved network rounds per profile and batch size: (floor, cap). The pilot runs the floor; the
@@ -22,11 +22,14 @@ FC1_ROUNDS["methods"] = FC1_ROUNDS["paper"]
 NETWORK_ROUNDS = {"quick": {1: (10, 1000), 32: (8, 200)}, "paper": {1: (15, 2000), 32: (10, 400)}}
 NETWORK_BUDGET_S = {"quick": 8.0, "paper": 40.0}
 NETWORK_ROUNDS["methods"], NETWORK_BUDGET_S["methods"] = NETWORK_ROUNDS["paper"], NETWORK_BUDGET_S["paper"]
+# A speedup goal's race (bench/test_fc1.py): after a pilot of RACE_PILOT_ROUNDS, as many warm rounds
+# (prunebench.suite.rounds.run_warm_round) as these seconds buy. A machine's state changes over seconds (a
+# neighbour's memory traffic slows the dense call, which reads 12.8 MB, far more than a sparse one reading a
+# hundredth of that); a race spread over seconds meets several states, and each round's ratio is taken within one.
+RACE_PILOT_ROUNDS = 20
+RACE_BUDGET_S = {"quick": 2.0, "paper": 8.0}
+RACE_BUDGET_S["methods"] = RACE_BUDGET_S["paper"]
 _previous_engine: list[str] = []  # the engine timed last in this process
-
-
-def batch_inputs(images: np.ndarray, batch: int) -> np.ndarray:
-    return images[:batch]
 
 
 def ran_outside_timing(name: str) -> None:
@@ -97,6 +100,33 @@ def time_interleaved(benchmark, calls: Mapping[Hashable, Callable[[], object]],
     benchmark.extra_info.update({**extra_info, "models": len(calls), "pilot_rounds": floor, "rounds": total,
                                  "order": "round-robin, shuffled per round"})
     benchmark.pedantic(one_round, rounds=total - floor, warmup_rounds=0, iterations=1)
+    return samples
+
+
+def time_race(benchmark, calls: Mapping[Hashable, Callable[[], object]], budget_s: float, extra_info: dict,
+              check: Callable[[Hashable, object], None]) -> dict[Hashable, list[float]] | None:
+    """Time the calls side by side in warm rounds (``run_warm_round``) for about ``budget_s`` seconds and return
+    each one's per-round seconds; the rounds after the pilot run under pytest-benchmark, whose entry is the time
+    of one round. As ``time_interleaved``: settled, each output checked first; None when benchmarks are off."""
+    _settle_after_another_engine(extra_info["engine"])
+    for key, call in calls.items():
+        check(key, call())
+    if benchmark.disabled:
+        return None
+    samples: dict[Hashable, list[float]] = {}
+    started = time.perf_counter()
+    for index in range(RACE_PILOT_ROUNDS):
+        run_warm_round(calls, index, samples)
+    round_s = (time.perf_counter() - started) / RACE_PILOT_ROUNDS
+    total = max(RACE_PILOT_ROUNDS + 1, int(budget_s / round_s))
+    counter = iter(range(RACE_PILOT_ROUNDS, total))
+
+    def one_round() -> None:
+        run_warm_round(calls, next(counter), samples)
+
+    benchmark.extra_info.update({**extra_info, "pilot_rounds": RACE_PILOT_ROUNDS, "rounds": total,
+                                 "order": "round-robin, shuffled per round, each side warm"})
+    benchmark.pedantic(one_round, rounds=total - RACE_PILOT_ROUNDS, warmup_rounds=0, iterations=1)
     return samples
 
 

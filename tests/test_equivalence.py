@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from prunebench.results.keys import TimingKey
-from prunebench.suite.rounds import noise, round_order, rounds_needed, run_round
+from prunebench.suite.rounds import noise, paired_speedup, round_order, rounds_needed, run_round, run_warm_round
 from prunebench.verdicts.equivalence import (
     Interval,
     accuracy_difference,
@@ -112,6 +112,28 @@ def test_run_round_times_each_call_once():
     samples: dict = {}
     run_round(calls, 0, samples, timer=lambda: next(ticks))
     assert sorted(seen) == ["a", "b", "c"] and all(values == [1] for values in samples.values())
+
+
+def test_a_warm_round_times_each_call_after_an_untimed_one_and_keeps_the_median():
+    clock = {"now": 0.0}
+    cost = {"a": [5.0, 1.0, 1.0, 9.0, 1.0, 1.0], "b": [7.0, 2.0, 2.0, 2.0, 2.0, 2.0]}  # first call: cold
+
+    def call(key):
+        clock["now"] += cost[key].pop(0)
+
+    samples: dict = {}
+    run_warm_round({key: (lambda key=key: call(key)) for key in "ab"}, 0, samples, repeats=5,
+                   timer=lambda: clock["now"])
+    assert samples == {"a": [1.0], "b": [2.0]}  # the cold call is untimed; one outlier of five moves no median
+
+
+def test_paired_speedup_cancels_a_slow_stretch_both_sides_meet():
+    drift = np.exp(np.linspace(0, 1.0, 41))  # the machine slows 2.7x over the rounds
+    subject, reference = 1e-5 * drift, 1e-4 * drift
+    median, low, high = paired_speedup(list(subject), list(reference))
+    assert median == pytest.approx(10.0) and low == pytest.approx(10.0) and high == pytest.approx(10.0)
+    # timed apart, the subject in the fast first half and the reference in the slow second, it reads 1.6x more
+    assert float(np.median(reference[20:])) / float(np.median(subject[:21])) > 10.0 * 1.5
 
 
 def test_rounds_needed_scales_with_spread_and_respects_floor_and_cap():

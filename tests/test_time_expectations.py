@@ -154,7 +154,8 @@ def test_retiming_grants_each_undecided_key_its_budget_within_the_runs():
 def test_time_claims_are_items_only_where_the_engine_runs(monkeypatch):
     from types import SimpleNamespace
 
-    from bench.test_claims import benchmarks_off, engine_devices
+    from bench.params import benchmarks_off
+    from bench.test_claims import engine_devices
 
     engine = SimpleNamespace(devices=("cpu", "gpu"),
                              unavailable_reason=lambda d: "TensorFlow sees no GPU" if d == "gpu" else None)

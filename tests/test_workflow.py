@@ -45,7 +45,8 @@ def test_actionlint_fails_a_broken_workflow(tmp_path):
 def test_the_workflow_runs_the_readme_test_command_and_reacts_to_its_own_label_only():
     workflow = yaml.safe_load(WORKFLOW.read_text())
     quick, time_ab = workflow["jobs"]["quick"], workflow["jobs"]["time-ab"]
-    assert any(step.get("run", "").strip() == "ruff check . && pytest" for step in quick["steps"])
+    readme_command = "ruff check . && pytest tests -n 2 && pytest bench"
+    assert any(step.get("run", "").strip() == readme_command for step in quick["steps"])
     assert "github.event.action != 'labeled'" in quick["if"]
     assert "github.event.label.name == 'time-ab'" in time_ab["if"]
     cache = next(step for step in quick["steps"] if step.get("name") == "Restore the model cache")

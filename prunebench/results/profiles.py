@@ -20,9 +20,9 @@ PROFILES = {
     "paper": {"max_steps": PAPER_TRAIN_STEPS, "batch_size": 32, "retrain_steps": 2_000, "seeds": 1,
               "eval_images": MNIST_TEST_IMAGES,
               # the paper's eval commands time batches of 32. FC1 on the whole test set is not timed: no claim
-              # or goal reads it, and the sparse engines' calls at the low ratios (up to 38 s each for
-              # tf-sparse at 0%) made it half of a cold run's benchmarking; whole-test-set network rounds
-              # would take up to a minute each, too many for interleaved rounds within the time budget
+              # or goal reads it, and the sparse engines take seconds a call there at the low ratios;
+              # whole-test-set network rounds would take up to a minute each, too many for interleaved
+              # rounds within the time budget
               "batches": (1, 32),
               "network_batches": (1, 32),
               "ratios": (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)},

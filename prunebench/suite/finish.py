@@ -28,8 +28,8 @@ def assemble(state) -> dict:
     results = {
         "schema_version": SCHEMA_VERSION, "kind": "prunebench-results", "created": now_iso(),
         "profile": state.config.profile_record(), "machine": machine_record(), "models": models,
-        **{section: [{"ratio": ratio, **entry} for ratio, entry in sorted(getattr(state, section).items())]
-           for section in FC1_SECTIONS},
+        **fc1_sections(state),
+        "fc1_races": [state.fc1_races[key] for key in sorted(state.fc1_races)],
         "references": {name: sorted(rows, key=lambda row: row["ratio"]) for name, rows in state.references.items()},
         "margins": state.config.margins(),
         "engines": registry_engine_facts(),
@@ -37,6 +37,12 @@ def assemble(state) -> dict:
         "benchmark_json": _beside_results(state.benchmark_json),
     }
     return with_claims(results)
+
+
+def fc1_sections(state) -> dict[str, list[dict]]:
+    """The FC1 sections of the results (``FC1_SECTIONS``) from this process's FC1 timings so far."""
+    return {section: [{"ratio": ratio, **entry} for ratio, entry in sorted(getattr(state, section).items())]
+            for section in FC1_SECTIONS}
 
 
 def _beside_results(path: Path | None) -> str | None:

@@ -40,6 +40,26 @@ def run_round(calls: Mapping[Hashable, Callable[[], object]], round_index: int, 
         samples.setdefault(key, []).append(timer() - start)
 
 
+WARM_REPEATS = 5  # timed calls per side in a warm round
+
+
+def run_warm_round(calls: Mapping[Hashable, Callable[[], object]], round_index: int,
+                   samples: dict[Hashable, list[float]], repeats: int = WARM_REPEATS,
+                   timer: Callable[[], float] = time.perf_counter) -> None:
+    """Like ``run_round``, but each call is timed warm: one untimed call, then the median of ``repeats`` timed
+    ones. Calls that evict each other's data from the caches (a dense FC1 reads 12.8 MB) would otherwise each
+    be timed cold, a condition neither meets when run alone, as a benchmark times it."""
+    for key in round_order(list(calls), round_index):
+        call = calls[key]
+        call()
+        times = []
+        for _ in range(repeats):
+            start = timer()
+            call()
+            times.append(timer() - start)
+        samples.setdefault(key, []).append(float(np.median(times)))
+
+
 def rounds_needed(samples: Mapping[Hashable, Sequence[float]], pairs: Iterable[tuple[Hashable, Hashable]],
                   target_log_halfwidth: float, floor: int, cap: int) -> int:
     """Rounds that bring the widest pair's 90% half-width (of log time ratio) to the target."""
@@ -59,3 +79,12 @@ def noise(samples: Sequence[float]) -> float | None:
         return None
     q1, median, q3 = np.percentile(samples, [25, 50, 75])
     return float((q3 - q1) / median) if median > 0 else None
+
+
+def paired_speedup(subject_s: Sequence[float], reference_s: Sequence[float]) -> tuple[float, float, float]:
+    """How many times faster the subject ran than the reference, judged round by round: the median of the
+    per-round ratios reference/subject and their quartiles. Both calls of a round met the same machine state,
+    so a slow stretch cancels in the ratio instead of landing on one side as in a ratio of two medians."""
+    ratios = np.asarray(reference_s, dtype=float) / np.asarray(subject_s, dtype=float)
+    q1, median, q3 = np.percentile(ratios, [25, 50, 75])
+    return float(median), float(q1), float(q3)
