@@ -27,7 +27,7 @@ NETWORK_ROUNDS["methods"], NETWORK_BUDGET_S["methods"] = NETWORK_ROUNDS["paper"]
 # neighbour's memory traffic slows the dense call, which reads 12.8 MB, far more than a sparse one reading a
 # hundredth of that); a race spread over seconds meets several states, and each round's ratio is taken within one.
 RACE_PILOT_ROUNDS = 20
-RACE_BUDGET_S = {"quick": 2.0, "paper": 8.0}
+RACE_BUDGET_S = {"quick": 2.0, "paper": 4.0}
 RACE_BUDGET_S["methods"] = RACE_BUDGET_S["paper"]
 _previous_engine: list[str] = []  # the engine timed last in this process
 
