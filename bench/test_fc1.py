@@ -193,10 +193,9 @@ def pytest_generate_tests(metafunc):
 @pytest.mark.benchmark
 def test_fc1_race(benchmark, fc1_race, fc1_kernels, fc1_block_kernels, fc1_neuron_kernels, fc1_inputs,
                   session_state, suite, reference_outputs):
-    """A speedup goal's two engines, the fastest of each kind in the FC1 items above, timed side by
-    side: each round times both warm (in a shuffled order), and the goal reads the median of the per-round ratios.
-    Two medians timed minutes apart read two states of the machine (the same 99% block kernel measured
-    5.1x to 10.7x faster than dense that way in runs of one day)."""
+    """A speedup goal's two engines, the fastest of each kind in the FC1 items above, timed side by side: each
+    round times both warm (in a shuffled order), and the goal reads the median of the per-round ratios. Two
+    medians timed minutes apart read two states of the machine (docs/fc1-races-2026-12-03)."""
     from bench.timing import RACE_BUDGET_S, time_race
     from prunebench.model.engines import ENGINES
     from prunebench.suite.finish import fc1_sections, registry_engine_facts

@@ -5,16 +5,20 @@ On the 2-core VMs this runs on, TensorFlow's training speed is bimodal: in some 
 idle about a third of the time (/proc/stat), and the call takes 1.35-1.65x as long. The slow mode comes in
 episodes of a few consecutive calls, whichever trainer runs, in a fresh process too, with oneDNN off and with
 one inter-op thread. Medians over a handful of rounds could therefore fall in different modes for the two
-trainers (0.56x, 0.61x and 0.71x were seen), and even the median of per-round ratios over 12 rounds read
-0.90x once. What the machinery adds shows in every call, the fast ones included; so the gate compares each
-trainer's fastest round over many short interleaved rounds, where both have run in the fast mode at least
-once. The medians are recorded beside it.
+trainers (0.56x, 0.61x and 0.71x were seen). Each trainer's fastest round fared no better: it read 0.88x in a
+run whose medians put prunebench 1.18x ahead. So the gate is a test, stated before looking: interleaved rounds,
+the ratio of the two median round times with its 90% interval from a paired bootstrap over the rounds (as the
+time claims are judged), and it fails when the whole interval lies below MIN_RELATIVE_SPEED: when the run shows
+prunebench training slower than that. The 0.56x of an in-session slowdown lies far below it; a difference the
+rounds cannot resolve is no evidence of one.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from prunebench.verdicts.equivalence import Interval, time_ratio
 
 SPEED_STEPS = 100  # long enough that per-call set-up (iterators, buffers) is not what is compared
 BATCH = 32
@@ -51,6 +55,23 @@ TRAINERS = {"bare-keras-fit": _bare_fit, "prunebench": _prunebench_train}
 TRAINING_ROUNDS = (9, 12)  # (floor, cap) of interleaved rounds, each round both trainers once
 
 
+def relative_speed(bare_s, prunebench_s) -> Interval:
+    """prunebench's steps/s over the bare fit's: the ratio of their median round times, with its 90% interval
+    (``time_ratio``: a paired bootstrap over the interleaved rounds), inverted from time to speed."""
+    times = time_ratio([(np.asarray(bare_s, float), np.asarray(prunebench_s, float))])
+    return Interval(1 / times.effect, 1 / times.high, 1 / times.low)
+
+
+def speed_gate(bare_s, prunebench_s) -> tuple[bool, str]:
+    """Whether the rounds leave prunebench's relative speed possibly at or above MIN_RELATIVE_SPEED, and why."""
+    speed = relative_speed(bare_s, prunebench_s)
+    medians = f"{float(np.median(prunebench_s)):.3f} s vs {float(np.median(bare_s)):.3f} s"
+    text = (f"prunebench trains at {speed.effect:.2f}x the steps/s of a bare Keras fit (90% CI {speed.low:.2f}x to "
+            f"{speed.high:.2f}x over {len(prunebench_s)} interleaved rounds; medians {medians} per {SPEED_STEPS} "
+            f"steps); the gate fails when the whole interval lies below {MIN_RELATIVE_SPEED}x")
+    return speed.high >= MIN_RELATIVE_SPEED, text
+
+
 @pytest.mark.benchmark
 def test_suite_training_keeps_up_with_bare_fit(benchmark, mnist, session_state):
     """Both trainers in alternating rounds (a new order each round), so a slow stretch of the machine
@@ -65,11 +86,8 @@ def test_suite_training_keeps_up_with_bare_fit(benchmark, mnist, session_state):
         pytest.skip("benchmarks disabled: nothing was timed")
     speed = {name: float(np.median(values)) for name, values in samples.items()}
     session_state.training_speed.update(speed)
-    fastest = {name: float(np.min(values)) for name, values in samples.items()}
-    relative = fastest["bare-keras-fit"] / fastest["prunebench"]
-    benchmark.extra_info.update(relative_speed=relative, fastest_s=fastest, median_s=speed)  # on every run
-    assert relative >= MIN_RELATIVE_SPEED, (
-        f"prunebench trains at {relative:.2f}x the steps/s of a bare Keras fit (fastest of "
-        f"{len(samples['prunebench'])} interleaved rounds: {fastest['prunebench']:.3f} s vs "
-        f"{fastest['bare-keras-fit']:.3f} s per {SPEED_STEPS} steps; medians {speed['prunebench']:.3f} s vs "
-        f"{speed['bare-keras-fit']:.3f} s)")
+    interval = relative_speed(samples["bare-keras-fit"], samples["prunebench"])
+    benchmark.extra_info.update(relative_speed=interval.effect, relative_speed_ci=interval.as_list(),
+                                median_s=speed)  # on every run
+    passed, text = speed_gate(samples["bare-keras-fit"], samples["prunebench"])
+    assert passed, text

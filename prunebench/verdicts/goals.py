@@ -36,9 +36,9 @@ DEVICE = "cpu"  # the goals are CPU targets: FC1 timings on a GPU are not judged
 WHOLE_TEST_SET = PROFILES["paper"]["eval_images"]  # accuracy goals are judged on all 10,000 test images
 # A time gate reads its goal's race (bench/test_fc1.py: both engines warm, side by side in every round, the median
 # of the per-round ratios), and its level is the lowest of the races run for it. Pairing cancels a slow stretch
-# both sides meet, not one side's alone: LiteRT's sparse FC1 call at 99% runs in one of two modes, about 7-10 or
-# 11-18 us, for seconds at a time, while the dense call beside it stays put. Half the level passes a race run
-# wholly in the slow mode (at most 1.8x slower) and fails one that lost the kernel the goal is about.
+# both sides meet, not one side's alone: LiteRT's sparse FC1 call at 99% has a slow mode, up to 1.8x slower, that
+# lasts seconds while the dense call beside it stays put (docs/fc1-races-2026-12-03). Half the level passes a race
+# run wholly in that mode and fails one that lost the kernel the goal is about.
 RACES = "docs/fc1-races-2026-12-03 (lowest of 3 races)"
 TIME_GATE_MARGIN = 0.5
 
