@@ -18,14 +18,14 @@ def _rounds(seed: int, slow_episode: slice = slice(0, 0)) -> np.ndarray:
 
 
 def test_equal_trainers_pass_and_read_about_one():
-    passed, text = speed_gate(_rounds(1), _rounds(2))
+    passed, text, _ = speed_gate(_rounds(1), _rounds(2))
     assert passed, text
     assert 0.95 < relative_speed(_rounds(1), _rounds(2)).effect < 1.05
 
 
 def test_an_in_session_slowdown_fails_the_gate():
     bare = _rounds(1)
-    passed, text = speed_gate(bare, bare / 0.56 * _rounds(3) / 2.0)
+    passed, text, _ = speed_gate(bare, bare / 0.56 * _rounds(3) / 2.0)
     assert not passed
     assert "the whole interval lies below 0.9x" in text and "over 12 interleaved rounds" in text
 
@@ -37,5 +37,5 @@ def test_a_slowdown_just_past_the_target_fails_when_the_rounds_resolve_it():
 
 def test_slow_episodes_both_trainers_meet_do_not_fail_it():
     episode = slice(3, 7)
-    passed, text = speed_gate(_rounds(1, episode), _rounds(2, episode))
+    passed, text, _ = speed_gate(_rounds(1, episode), _rounds(2, episode))
     assert passed, text

@@ -200,6 +200,11 @@ class Fc1Race:
     and_above: bool = False
 
     @property
+    def section(self) -> str:
+        """The results section of the subject's FC1 timings (``FC1_SECTIONS``)."""
+        return next(name for name, scope in FC1_SECTIONS.items() if scope == self.scope)
+
+    @property
     def subject_sparse(self) -> bool:
         return self.scope != "fc1-neurons"
 
@@ -215,8 +220,7 @@ class Fc1Race:
         """The (engine, median seconds) of the subject and of the reference at ``ratio`` in the FC1 sections,
         the fastest of each kind; None where either was not timed."""
         sparse = engine_sparsity(results)
-        section = {kind: name for name, kind in FC1_SECTIONS.items()}[self.scope]
-        subject = fastest(fc1_times(fc1_entries(results, section).get(ratio_key(ratio)), sparse,
+        subject = fastest(fc1_times(fc1_entries(results, self.section).get(ratio_key(ratio)), sparse,
                                     self.subject_sparse, DEVICE, self.scope, self.batch))
         reference = fastest(fc1_times(fc1_entries(results, "fc1").get(ratio_key(self.reference_ratio(ratio))),
                                       sparse, False, DEVICE, "fc1", self.batch))
@@ -227,9 +231,8 @@ class Fc1Race:
         fastest medians of the FC1 sections."""
         paired = {ratio_key(row["ratio"]): row for row in results.get("fc1_races") or []
                   if (row["scope"], str(row["batch"])) == (self.scope, str(self.batch))}
-        section = {kind: name for name, kind in FC1_SECTIONS.items()}[self.scope]
         races = {}
-        for ratio in self.ratios(fc1_entries(results, section)):
+        for ratio in self.ratios(fc1_entries(results, self.section)):
             if (row := paired.get(ratio)) is not None:
                 races[ratio] = Race(row["subject"], row["subject_median_s"], row["reference"],
                                     row["reference_median_s"], row["speedup"], row["rounds"])
