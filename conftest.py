@@ -120,7 +120,7 @@ def _parametrize_engines(metafunc, suite, engine_arg: str) -> None:
     engine and device this machine lacks (``bench.params``)."""
     from bench.params import engine_device_params, skipped_params
     from prunebench.model.engines import ENGINES
-    from prunebench.suite.config import BLOCK_FC1_RATIOS, FC1_RATIOS
+    from prunebench.suite.config import SCOPE_RATIOS
 
     if engine_arg == "network_engine":
         engines, batch_arg, batches = suite.network_engines, "network_batch", suite.network_batches
@@ -128,7 +128,7 @@ def _parametrize_engines(metafunc, suite, engine_arg: str) -> None:
         engines, batch_arg, batches = suite.fc1_engines, "batch", suite.batches
     sparse = ENGINE_ARGS[engine_arg]
     engines = [name for name in engines if sparse is None or ENGINES[name].sparse == sparse]
-    ratio_args = {"fc1_ratio": FC1_RATIOS, "fc1_block_ratio": BLOCK_FC1_RATIOS}
+    ratio_args = {"fc1_ratio": SCOPE_RATIOS["fc1"], "fc1_block_ratio": SCOPE_RATIOS["fc1-blocks"]}
     ratio_arg = next((name for name in ratio_args if name in metafunc.fixturenames), None)
     argnames = [*([ratio_arg] if ratio_arg else []), engine_arg, "device", batch_arg]
     params = engine_device_params(ENGINES, engines, batches, ratio_args.get(ratio_arg))
@@ -164,7 +164,8 @@ def builder(pytestconfig, suite, mnist):
         from prunebench.build.ray_cluster import build_suite
 
         build_suite(suite, ray_address, pytestconfig)
-    state.builder = make_builder(mnist, suite.settings, suite.eval_images, shared=bool(ray_address), clock=state.clock)
+    state.builder = make_builder(mnist, suite.settings, suite.eval_images, shared=bool(ray_address), clock=state.clock,
+                                 formats=suite.formats)
     return state.builder
 
 

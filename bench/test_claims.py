@@ -54,11 +54,10 @@ def pytest_generate_tests(metafunc):
     from bench.params import benchmarks_off
     from bench.session import suite_config
     from prunebench.model.engines import ENGINES
-    from prunebench.prune.formats import SIZE_TABLE_FORMATS
 
     suite = suite_config(metafunc.config)
     ranges = sorted({range_of(ratio) for ratio in suite.ratios}, reverse=True)  # paper first
-    sizes = [f"size:{name}" for name in ("step_3", *SIZE_TABLE_FORMATS)]
+    sizes = [f"size:{name}" for name in ("step_3", *suite.formats)]  # the formats this run's size table measures
     subjects = [(claim, subject) for subject in sizes for claim in ("a", "d")]
     subjects += [("b", "accuracy:dense")]
     skipped = []

@@ -161,7 +161,7 @@ def race_params(config) -> list:
     from bench.params import benchmarks_off, skipped_params
     from bench.session import suite_config
     from prunebench.model.engines import ENGINES
-    from prunebench.suite.config import BLOCK_FC1_RATIOS, FC1_RATIOS
+    from prunebench.suite.config import SCOPE_RATIOS
     from prunebench.verdicts.goals import GOALS, Fc1Race
 
     if off := benchmarks_off(config):
@@ -169,7 +169,6 @@ def race_params(config) -> list:
     suite = suite_config(config)
     profile = suite.profile_record()
     kinds = {ENGINES[name].sparse for name in suite.fc1_engines}
-    ratios = {"fc1": FC1_RATIOS, "fc1-neurons": FC1_RATIOS, "fc1-blocks": BLOCK_FC1_RATIOS}
     races, reasons = {}, {f"its batches are {list(suite.batches)}": None,
                           f"its FC1 engines are {', '.join(suite.fc1_engines)}": None}
     for goal in GOALS:
@@ -177,7 +176,7 @@ def race_params(config) -> list:
         if isinstance(race, Fc1Race) and race.batch in suite.batches and {race.subject_sparse, False} <= kinds:
             missing = goal.needs.missing(profile)
             reasons.update(dict.fromkeys(missing))
-            for ratio in [] if missing else race.ratios(ratios[race.scope]):
+            for ratio in [] if missing else race.ratios(SCOPE_RATIOS[race.scope]):
                 races.setdefault((race.scope, race.batch, ratio), race)
     if not races:
         return skipped_params(1, "no speedup goal can be raced in this run: " + "; ".join(reasons))

@@ -328,7 +328,8 @@ def _build_serially(suite, specs, cache_root: str | None) -> list[dict]:
 
     progress = BuildProgress(specs, suite.settings.max_steps, suite.settings.retrain_steps,
                              lambda text, kind: print(text, flush=True), live=False)
-    builder = make_builder(data, suite.settings, suite.eval_images, cache_root, shared=True, progress=progress)
+    builder = make_builder(data, suite.settings, suite.eval_images, cache_root, shared=True, progress=progress,
+                           formats=suite.formats)
     cache = builder.cache
     tasks = []
     for spec in specs:

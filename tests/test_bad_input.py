@@ -150,6 +150,16 @@ def test_train_without_a_step_is_a_usage_error(capsys, tmp_path):
     refused(capsys, ["train", "--train-dir", tmp_path / "t"], 2, "choose at least one step")
 
 
+@pytest.mark.parametrize("value, what", [
+    ("lzma", "unknown storage format 'lzma': choose from dense-float32,"),
+    ("bitmask,bitmask", "names a format twice"),
+    (",", "format list is empty"),
+])
+def test_build_refuses_a_bad_format_list(capsys, tmp_path, value, what):
+    refused(capsys, ["build", "--cache", tmp_path / "c", "--formats", value], 2, "argument --formats: ", what)
+    assert not (tmp_path / "c").exists()
+
+
 # ---------------------------------------------------------------- MNIST files (exit 1)
 
 @pytest.mark.parametrize("replace, what", [

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from factories import W_FC2_ONLY
+from factories import MACHINERY_ONLY
 
 from bench import timing
 from bench.outputs import FC1_REFERENCE, TOLERANCE, ReferenceOutputs, check_outputs, fc1_reference
@@ -189,7 +189,7 @@ def test_a_broken_engine_fails_its_benchmarks_and_a_correct_one_passes(tmp_path,
              "bench/test_inference.py::test_network[tf-sparse-batch=1-cpu]"]
     argv = [sys.executable, "-m", "pytest", *items, "-p", "broken_engines", "--profile", "quick", "--max-steps", "20",
             "--retrain-steps", "5", "--ratios", "0.9", "--seeds", "1", "--benchmark-disable", "-p", "no:cacheprovider",
-            "-q", *W_FC2_ONLY, "--data-dir", str(mnist_dir), "--results-dir", str(tmp_path / "results")]
+            "-q", *MACHINERY_ONLY, "--data-dir", str(mnist_dir), "--results-dir", str(tmp_path / "results")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]),
            "PRUNEBENCH_CACHE": str(tmp_path / "cache")}
     env.pop("PYTEST_XDIST_WORKER", None)

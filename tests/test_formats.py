@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -291,6 +292,56 @@ def test_size_table_rejects_unknown_names():
         size_table(small_model(0.5), ["w_fc1"], ["lzma"])
     with pytest.raises(UsageError, match="w_fc9"):
         size_table(small_model(0.5), ["w_fc9"])
+
+
+def test_the_ci_profile_measures_a_smaller_table_records_it_and_keys_its_models_by_it():
+    """quick's size table drops the block, gap and float16 variants but keeps every raw layout, both codecs
+    and the smallest lossless format; the run says which formats it measured, and its models are cached
+    apart from a full table's (their measurements differ)."""
+    from types import SimpleNamespace
+
+    from prunebench.build.builder import ModelBuilder, PhaseClock
+    from prunebench.build.cache import ModelCache
+    from prunebench.prune.formats.registry import CI_SIZE_TABLE_FORMATS, LAYOUTS
+    from prunebench.results.spec import Settings
+    from prunebench.suite.config import SuiteConfig
+    from prunebench.suite.options import SUITE_OPTIONS
+
+    assert set(CI_SIZE_TABLE_FORMATS) < set(SIZE_TABLE_FORMATS)
+    assert {layout.name for layout in LAYOUTS} <= set(CI_SIZE_TABLE_FORMATS)
+    assert {"dense-float32+gzip", "bitmask+zstd", "bitmask+gzip", "bitmask+shuffle+zstd"} <= set(CI_SIZE_TABLE_FORMATS)
+
+    def config(profile):
+        defaults = {option.dest: option.default for option in SUITE_OPTIONS}
+        return SuiteConfig.from_options(lambda dest: {**defaults, "profile": profile}[dest], ("tf-dense",))
+
+    quick, paper = config("quick"), config("paper")
+    assert quick.formats == CI_SIZE_TABLE_FORMATS and quick.profile_record()["formats"] == list(CI_SIZE_TABLE_FORMATS)
+    assert paper.formats == SIZE_TABLE_FORMATS and "formats" not in paper.profile_record()
+
+    data = SimpleNamespace(checksum="c", test_images=np.zeros((4, 28, 28), np.uint8), test_labels=np.zeros(4))
+    settings = Settings(max_steps=10, batch_size=32, retrain_steps=2, seed=0, variables=("w_fc1", "w_fc2"))
+
+    def key(formats):
+        builder = ModelBuilder(data, settings, ModelCache(Path("unused")), PhaseClock(), 4, formats=formats)
+        return builder._baseline_fields(0)
+
+    assert "formats" not in key(SIZE_TABLE_FORMATS)  # the default table's keys are what they were
+    assert key(CI_SIZE_TABLE_FORMATS)["formats"] == list(CI_SIZE_TABLE_FORMATS)
+
+
+def test_the_size_gate_needs_the_format_its_level_was_measured_in():
+    """A run whose table lacks the shuffled bitmask measures a larger "best" format: not the size gate's level."""
+    from prunebench.suite.config import SuiteConfig
+    from prunebench.suite.options import SUITE_OPTIONS
+    from prunebench.verdicts.goals import GOALS
+
+    defaults = {option.dest: option.default for option in SUITE_OPTIONS}
+    quick = SuiteConfig.from_options(defaults.get, ("tf-dense",)).profile_record()
+    needs = next(goal for goal in GOALS if goal.id == "size-90").gate.needs
+    assert needs.missing(quick) == [] and needs.missing({**quick, "formats": None}) == []  # quick's and the default
+    assert needs.missing({**quick, "formats": ["bitmask", "bitmask+zstd"]}) == [
+        "format bitmask+shuffle+zstd not measured"]
 
 
 def test_structured_formats_pay_for_structure_not_elements():

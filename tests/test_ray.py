@@ -7,8 +7,8 @@ for two tests): the cluster builds each key once, and a third driver reuses them
 mid-build leaves nothing visible, is retried by Ray and the entry is still published once (counted in the
 cache's ``_builds/`` log).
 
-The models prune only ``w_fc2`` (``factories.W_FC2_ONLY``): these tests check how builds are shared out and
-published, not sizes.
+The models prune only ``w_fc2`` and measure one storage format (``factories.MACHINERY_ONLY``): these tests check
+how builds are shared out and published, not sizes.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ import time
 from pathlib import Path
 
 import pytest
-from factories import W_FC2_ONLY
+from factories import MACHINERY_ONLY
 
 from prunebench.build.progress import TaskProgress
 
-SMALL_MODELS = ["--profile", "quick", "--retrain-steps", "10", *W_FC2_ONLY, "--seeds", "1"]
+SMALL_MODELS = ["--profile", "quick", "--retrain-steps", "10", *MACHINERY_ONLY, "--seeds", "1"]
 TINY = [*SMALL_MODELS, "--max-steps", "30", "--ratios", "0.5,0.9"]
 TIMEOUT = 240
 # A node that has not stopped on SIGTERM by then is killed with its group: waiting longer (it was 30 s a node)
@@ -62,7 +62,7 @@ def test_build_command_builds_serially_into_a_shared_directory_without_ray(tmp_p
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     command = [sys.executable, "-m", "prunebench.cli", "build", "--max-steps", "20", "--retrain-steps", "5",
-               "--ratios", "0.5", "--seeds", "1", *W_FC2_ONLY, "--data-dir", str(mnist_dir),
+               "--ratios", "0.5", "--seeds", "1", *MACHINERY_ONLY, "--data-dir", str(mnist_dir),
                "--cache", str(tmp_path / "c"), "--json", str(tmp_path / "s.json")]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

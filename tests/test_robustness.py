@@ -160,21 +160,19 @@ BUILD_SCRIPT = """
     import json, sys
     from pathlib import Path
     from prunebench.model.data import load_mnist
-    from prunebench.prune.formats import size_table
-    from prunebench.build import builder as measure
     from prunebench.build.cache import ModelCache
     from prunebench.build.builder import ModelBuilder, ModelSpec, PhaseClock
     from prunebench.build.pipeline import Settings
 
     # the real builder, with the slow extras of its measurements (every format, float16) cut short
-    measure.size_table = lambda weights, pruned: size_table(weights, pruned, ["bitmask"])
     ModelBuilder._float16_accuracy = lambda self, weights: None
 
     root, mnist, steps, retrain, ratio = sys.argv[1:]
     settings = Settings(max_steps=int(steps), batch_size=32, retrain_steps=int(retrain), seed=0,
                         variables=("w_fc1", "w_fc2"))
     cache = ModelCache(Path(root))
-    builder = ModelBuilder(load_mnist(Path(mnist)), settings, cache, PhaseClock(), eval_images=100)
+    builder = ModelBuilder(load_mnist(Path(mnist)), settings, cache, PhaseClock(), eval_images=100,
+                           formats=["bitmask"])
     builder.get(ModelSpec(float(ratio), 0))
     print(json.dumps(cache.built))
 """
@@ -321,11 +319,11 @@ def test_processes_started_together_build_each_entry_once(tmp_path):
 def test_two_suites_at_once_share_one_cache_and_build_each_model_once(tmp_path, mnist_dir):
     """Two pytest sessions of the benchmark suite on one cache (models: a baseline and one ratio), each
     counting in its terminal summary the models it built rather than reused."""
-    from factories import W_FC2_ONLY  # here: a subprocess imports this module without tests/ on its path
+    from factories import MACHINERY_ONLY  # here: a subprocess imports this module without tests/ on its path
 
     argv = [sys.executable, "-m", "pytest", "bench/test_models.py", "--profile", "quick", "--max-steps", "20",
             "--retrain-steps", "5", "--ratios", "0.9", "--seeds", "1", "-p", "no:cacheprovider", "-q",
-            *W_FC2_ONLY, "--data-dir", str(mnist_dir)]
+            *MACHINERY_ONLY, "--data-dir", str(mnist_dir)]
     processes = [subprocess.Popen(argv, cwd=project_root(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   text=True, env=_env(PRUNEBENCH_CACHE=str(tmp_path / "cache"),
                                                       PRUNEBENCH_RESULTS=str(tmp_path / f"results{i}")))

@@ -26,7 +26,8 @@ from prunebench.model.engines.spec import PAPER_LAYERS
 from prunebench.model.workloads import DEFAULT_WORKLOAD, Workload, get_workload, variable_names
 from prunebench.model.workloads.layers import Layer
 from prunebench.model.workloads.user import is_reference, source_digest
-from prunebench.prune.formats import FORMATS, size_table
+from prunebench.prune.formats import FORMATS, SIZE_TABLE_FORMATS, size_table
+from prunebench.prune.formats.compressed import Compressed
 from prunebench.prune.methods import DEFAULT_METHOD, METHODS
 from prunebench.prune.paper_format import load_sparse
 from prunebench.results import atomic
@@ -76,9 +77,10 @@ class ModelBuilder:
     """Session-wide access to baseline and pruned models, each built once and cached on disk."""
 
     def __init__(self, data: Mnist, settings: Settings, cache: ModelStore, clock: PhaseClock, eval_images: int,
-                 progress=None):
+                 progress=None, formats: tuple[str, ...] = SIZE_TABLE_FORMATS):
         self.data, self.settings, self.cache, self.clock = data, settings, cache, clock
         self.eval_images = eval_images
+        self.formats = tuple(formats)  # the size table's storage formats (a profile's ``formats``)
         self.images = to_inputs(data.test_images[:eval_images])
         self.labels = data.test_labels[:eval_images]
         self._models: dict[ModelSpec, SuiteModel] = {}
@@ -116,6 +118,7 @@ class ModelBuilder:
         return {"kind": "baseline", "data": self.data.checksum, "max_steps": s.max_steps,
                 "batch_size": s.batch_size, "seed": seed, "deterministic": s.deterministic,
                 "eval_images": self.eval_images,
+                **({} if self.formats == SIZE_TABLE_FORMATS else {"formats": list(self.formats)}),
                 "code": self._code, "tensorflow": tf.__version__, **self._workload_key}
 
     def _workload_fields(self) -> dict:
@@ -213,7 +216,7 @@ class ModelBuilder:
                       "tflite_dense": len(tflite_model_bytes(dense, names, sparse=False, layers=self.layers)),
                       "tflite_sparse": len(tflite_model_bytes(dense, names, sparse=True, layers=self.layers))},
             "timings": {},
-            **size_table(dense, list(names)),
+            **size_table(dense, list(names), self.formats),
         }
         if before is not None:
             sparse_logits = logits("tf-sparse", sparse, names, self.images, self.layers)
@@ -231,6 +234,8 @@ class ModelBuilder:
         lossy = next((f for f in FORMATS.values() if not f.lossless), None)
         if lossy is None:
             return None
+        if isinstance(lossy, Compressed):  # its codec is lossless: the layout alone decides the values
+            lossy = lossy.inner
         decoded = {n: lossy.decode(lossy.encode(w.reshape(-1, w.shape[-1]))).reshape(w.shape)
                    if n in self.settings.variables else w for n, w in weights.items()}
         return accuracy(logits("tf-dense", decoded, (), self.images, self.layers), self.labels)
@@ -242,8 +247,8 @@ def _read_row(directory: Path) -> dict:
 
 def make_builder(data: Mnist, settings: Settings, eval_images: int, cache_root: str | None = None, *,
                  shared: bool = False, mode: str | None = None, clock: PhaseClock | None = None,
-                 progress=None) -> ModelBuilder:
+                 progress=None, formats: tuple[str, ...] = SIZE_TABLE_FORMATS) -> ModelBuilder:
     """The builder of a pytest session, of ``prunebench build`` and of a Ray task, over the cache that
     ``open_cache(cache_root, shared, mode)`` opens: one place decides which store a build runs against."""
     return ModelBuilder(data, settings, open_cache(cache_root, shared=shared, mode=mode), clock or PhaseClock(),
-                        eval_images, progress=progress)
+                        eval_images, progress=progress, formats=formats)

@@ -31,6 +31,7 @@ class BuildJob:
     settings: Settings
     data_dir: str | None
     eval_images: int
+    formats: tuple[str, ...]  # the size table's storage formats
     cache_root: str
     cache_mode: str = "readwrite"
     threads: int = 1
@@ -78,7 +79,7 @@ def build_model(job: BuildJob, spec: ModelSpec, *dependencies, tracker=None) -> 
 
     started = time.perf_counter()
     builder = make_builder(_mnist(job.data_dir), job.settings, job.eval_images, job.cache_root, shared=True,
-                           mode=job.cache_mode)
+                           mode=job.cache_mode, formats=job.formats)
     model = builder.get(spec)
     result = {"id": spec.id, "entry": model.directory.name, "where": where, "code": code_version(),
               "built": list(builder.cache.built), "downloaded": list(builder.cache.downloaded),
@@ -190,7 +191,7 @@ def job_for(suite, cache_root: str | None = None, threads: int = 1, cache_mode: 
     if not is_url(root):
         root = str(os.path.abspath(root))
     return BuildJob(settings=suite.settings, data_dir=None if data_dir is None else str(data_dir.resolve()),
-                    eval_images=suite.eval_images, cache_root=root, threads=max(1, int(threads)),
+                    eval_images=suite.eval_images, formats=suite.formats, cache_root=root, threads=max(1, int(threads)),
                     cache_mode=cache_mode or os.environ.get("PRUNEBENCH_CACHE_MODE", "readwrite"),
                     claim_ttl=float(os.environ["PRUNEBENCH_CLAIM_TTL"]) if os.environ.get("PRUNEBENCH_CLAIM_TTL")
                     else None)

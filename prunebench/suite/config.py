@@ -19,13 +19,15 @@ from prunebench.model.workloads import DEFAULT_WORKLOAD, PAPER_CNN, Workload, ge
 from prunebench.prune.methods import DEFAULT_METHOD, METHODS, check_variables, removes_neurons
 from prunebench.prune.policy import parse_variable_names
 from prunebench.prune.ratio import overall_ratio
-from prunebench.results.profiles import PROFILES
+from prunebench.results.profiles import PROFILES, SHARED_SETTINGS
 from prunebench.results.spec import ModelSpec, Settings
 from prunebench.suite.rounds import ORDER_SEED
 
 # FC1 alone, on the baseline's w_fc1 pruned by magnitude at these ratios (issue: where sparse pays off).
 FC1_RATIOS = (0.0, 0.5, 0.7, 0.9, 0.95, 0.99)
 BLOCK_FC1_RATIOS = tuple(ratio for ratio in FC1_RATIOS if ratio >= 0.9)  # FC1 in 1x4 blocks, the goals' range
+# The ratios each FC1 scope is timed at: neuron pruning removes whole neurons at the weight-by-weight ratios.
+SCOPE_RATIOS = {"fc1": FC1_RATIOS, "fc1-neurons": FC1_RATIOS, "fc1-blocks": BLOCK_FC1_RATIOS}
 # Whole-network engines per profile: the paper's two networks in CI, every engine for the paper profile.
 NETWORK_ENGINES = {"quick": ("tf-dense", "tf-sparse"), "paper": None, "methods": ("tf-dense", "tf-sparse")}
 # The profile whose steps and batch are each workload's own protocol (model/workloads/base.py Training): the
@@ -50,6 +52,7 @@ class SuiteConfig:
     methods: tuple[str, ...] = (DEFAULT_METHOD,)  # pruning methods (prune/methods/), each at every ratio and seed
     workload: Workload = PAPER_CNN  # the network (model/workloads/); settings.workload names it unless the paper's
     policies: tuple[str, ...] = ()  # the workload's per-layer ratio maps (``--ratios han``), each beside the ratios
+    formats: tuple[str, ...] = SHARED_SETTINGS["formats"]  # the storage formats of each model's size table
 
     @classmethod
     def from_options(cls, get, available_engines: tuple[str, ...]) -> SuiteConfig:
@@ -92,7 +95,8 @@ class SuiteConfig:
                    data_dir=get("data_dir"), eval_images=profile["eval_images"], batches=profile["batches"],
                    network_batches=profile["network_batches"], accuracy_margin=get("accuracy_margin"),
                    time_margin=get("time_margin"),
-                   methods=methods, workload=workload, policies=policies)
+                   methods=methods, workload=workload, policies=policies,
+                   formats=tuple(get("formats") or profile.get("formats", SHARED_SETTINGS["formats"])))
 
     def model_specs(self) -> list[ModelSpec]:
         """Baselines (ratio 0) first, then every (ratio, seed) in an order uncorrelated with the ratio.
@@ -117,6 +121,7 @@ class SuiteConfig:
                 "variables": list(s.variables), "learning_rate": self.workload.training.learning_rate,
                 "eval_images": self.eval_images,
                 **({} if self.methods == (DEFAULT_METHOD,) else {"methods": list(self.methods)}),
+                **({} if self.formats == SHARED_SETTINGS["formats"] else {"formats": list(self.formats)}),
                 **({} if s.workload is None else {"workload": s.workload}),
                 **({} if not self.policies else {"policies": {policy: dict(self.workload.ratio_presets[policy])
                                                               for policy in self.policies}})}
