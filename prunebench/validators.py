@@ -1,4 +1,5 @@
-"""The number arguments of every command line and of the suite's options, checked by one parser factory.
+"""The number arguments of every command line and of the suite's options, checked by one parser factory, and
+their lists of registry names (methods, formats), checked by one parser.
 
 A bad value is a ``UsageError`` naming it; ``argparse_type`` turns that into argparse's own one-line error, so
 the CLI, the pytest options and ``prunebench compare`` report a bad number alike. The messages differ in
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from prunebench.errors import UsageError
@@ -28,6 +29,21 @@ def argparse_type(parse: Callable[[str], Any], name: str) -> Callable[[str], Any
 
     convert.__name__ = name
     return convert
+
+
+def registry_names(text: str, known: Collection[str], noun: str, kind: str) -> tuple[str, ...]:
+    """A comma list of names a registry knows (``--methods``, ``--formats``), in the order given: not empty,
+    none unknown, none twice. ``noun`` names one item of the list, ``kind`` what the registry holds."""
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    choices = ", ".join(known)
+    if not names:
+        raise UsageError(f"{noun} list is empty: choose from {choices}")
+    for name in names:
+        if name not in known:
+            raise UsageError(f"unknown {kind} {name!r}: choose from {choices}")
+    if len(set(names)) != len(names):
+        raise UsageError(f"{noun} list {text!r} names a {noun} twice")
+    return names
 
 
 def number(kind: type[int] | type[float], accept: Callable[[Any], bool], out_of_range: str, *, what: str = "",

@@ -10,6 +10,7 @@ from prunebench.prune.formats.dense import DenseFloat32
 from prunebench.prune.formats.gap import FlatGap
 from prunebench.prune.formats.structured import BlockBitmask, DenseTrimmed
 from prunebench.prune.formats.values import ValueCoding
+from prunebench.validators import registry_names
 
 FLOAT32 = ValueCoding("<f4", shuffle=False)
 FLOAT32_SHUFFLED = ValueCoding("<f4", shuffle=True)
@@ -38,3 +39,8 @@ SIZE_TABLE_FORMATS = (*[layout.name for layout in LAYOUTS],
 # of a model's size-table time.
 CI_SIZE_TABLE_FORMATS = tuple(name for name in SIZE_TABLE_FORMATS if name not in {
     "bitmask-1x4+zstd", "gap-uint8+shuffle+zstd", "bitmask-f16+shuffle+zstd"})
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """``--formats``: a comma list of registered storage format names."""
+    return registry_names(text, FORMATS, "format", "storage format")

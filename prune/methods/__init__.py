@@ -12,6 +12,7 @@ from prunebench.prune.methods.gradual import Gradual
 from prunebench.prune.methods.iterative import Iterative
 from prunebench.prune.methods.oneshot import OneShot
 from prunebench.prune.methods.structured import NEURON_VARIABLES
+from prunebench.validators import registry_names
 
 DEFAULT_METHOD = OneShot.name  # the paper's method: one magnitude cut, then retraining
 
@@ -53,15 +54,7 @@ def check_variables(methods: tuple[str, ...], variables: tuple[str, ...]) -> Non
 
 def parse_methods(text: str) -> tuple[str, ...]:
     """``--methods``: a comma list of registered method names."""
-    names = tuple(part.strip() for part in text.split(",") if part.strip())
-    if not names:
-        raise UsageError(f"method list is empty: choose from {', '.join(METHODS)}")
-    for name in names:
-        if name not in METHODS:
-            raise UsageError(f"unknown pruning method {name!r}: choose from {', '.join(METHODS)}")
-    if len(set(names)) != len(names):
-        raise UsageError(f"method list {text!r} names a method twice")
-    return names
+    return registry_names(text, METHODS, "method", "pruning method")
 
 
 __all__ = ["DEFAULT_METHOD", "METHODS", "PruneEvent", "PruningMethod", "check_plan", "check_variables",

@@ -15,7 +15,7 @@ from typing import Any
 
 from prunebench.errors import UsageError
 from prunebench.model.workloads import DEFAULT_WORKLOAD, WORKLOADS
-from prunebench.prune.formats.registry import FORMATS
+from prunebench.prune.formats.registry import parse_formats
 from prunebench.prune.methods import DEFAULT_METHOD, METHODS, parse_methods
 from prunebench.prune.ratio import parse_ratio
 from prunebench.validators import argparse_type, margin, non_negative_int, positive_int
@@ -56,19 +56,6 @@ def workload_name(text: str) -> str:
     if not text.strip():
         raise UsageError("empty workload")
     return text.strip()
-
-
-def format_list(text: str) -> tuple[str, ...]:
-    """``--formats``: storage formats of the registry, in the order given."""
-    names = tuple(part.strip() for part in text.split(",") if part.strip())
-    if not names:
-        raise UsageError("format list is empty")
-    unknown = [name for name in names if name not in FORMATS]
-    if unknown:
-        raise UsageError(f"unknown storage format {unknown[0]!r}: choose from {', '.join(FORMATS)}")
-    if len(set(names)) != len(names):
-        raise UsageError(f"format list {text!r} names a format twice")
-    return names
 
 
 @dataclass(frozen=True)
@@ -118,7 +105,7 @@ PROFILE = Option(("--profile",), "profile", None, "quick",
 METHODS_OPTION = Option(("--methods",), "methods", parse_methods, None,
                         f"comma list of pruning methods ({', '.join(METHODS)}); default: the profile's "
                         f"({DEFAULT_METHOD}, the paper's, except in the methods profile)")
-FORMATS_OPTION = Option(("--formats",), "formats", format_list, None,
+FORMATS_OPTION = Option(("--formats",), "formats", parse_formats, None,
                         "comma list of storage formats for each model's size table (default: the profile's; the "
                         "quick profile measures a smaller table than the others, docs/usage.md)")
 RESULTS_DIR = Option(("--results-dir",), "results_dir", directory_path, None,
