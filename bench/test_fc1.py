@@ -14,6 +14,7 @@ import functools
 import numpy as np
 import pytest
 
+from bench.fc1_kernel import Fc1Kernel, latest_ratio
 from bench.outputs import FC1_REFERENCE, check_outputs, fc1_reference
 from bench.timing import time_call
 from prunebench.prune.masks import apply_mask, magnitude_mask
@@ -44,36 +45,25 @@ def read_bandwidth(session_state):
     return session_state.bandwidth
 
 
-def _latest_ratio(make):
-    """``make(ratio)``, kept for the latest ratio only: the items run ratio by ratio (``bench.params``), and
-    pruning FC1 by magnitude takes seconds."""
-    return functools.lru_cache(maxsize=1)(make)
-
-
 @pytest.fixture(scope="session")
 def fc1_kernels(builder):
     """The baseline's w_fc1 pruned by magnitude at a ratio, and b_fc1."""
     weights = builder.get(ModelSpec(0.0, 0)).weights
-    return _latest_ratio(lambda ratio: (apply_mask(weights["w_fc1"], magnitude_mask(weights["w_fc1"], ratio)),
+    return latest_ratio(lambda ratio: (apply_mask(weights["w_fc1"], magnitude_mask(weights["w_fc1"], ratio)),
                                         weights["b_fc1"]))
 
 
 def _time_fc1(benchmark, scope: str, entries: dict, engine_name: str, device: str, batch, ratio: float,
-              kernel: np.ndarray, bias: np.ndarray, fc1_inputs: np.ndarray, read_bandwidth: float, suite,
-              reference_outputs) -> None:
-    """Time one engine's FC1 on ``kernel`` and check its outputs; its timing and bytes read go into
+              fc1: Fc1Kernel, fc1_inputs: np.ndarray, read_bandwidth: float, suite, reference_outputs) -> None:
+    """Time one engine's FC1 on ``fc1``'s kernel and check its outputs; its timing and bytes read go into
     ``entries[ratio]``."""
-    from prunebench.model.engines import ENGINES
-    from prunebench.model.engines.bandwidth import fc1_bytes_read
-
-    engine = ENGINES[engine_name]
     inputs = fc1_inputs[:batch]
-    bytes_read = fc1_bytes_read(engine_name, kernel, len(inputs))
+    bytes_read = fc1.bytes_read(engine_name, len(inputs))
     extra_info = {"ratio": ratio, "engine": engine_name, "device": device, "batch_size": len(inputs),
-                  "scope": scope, "nonzero": int(np.count_nonzero(kernel)), "bytes_read": bytes_read,
+                  "scope": scope, "nonzero": int(np.count_nonzero(fc1.kernel)), "bytes_read": bytes_read,
                   "bandwidth_bytes_per_s": read_bandwidth, "bandwidth_bound_s": bytes_read / read_bandwidth}
-    timing = time_call(benchmark, engine.fc1(kernel, bias, device), inputs, batch, suite.profile, extra_info,
-                       _fc1_check(reference_outputs, scope, ratio, kernel, bias, inputs, engine_name, device, batch))
+    check = _fc1_check(reference_outputs, scope, ratio, fc1.kernel, fc1.bias, inputs, engine_name, device, batch)
+    timing = time_call(benchmark, fc1.call(engine_name, device), inputs, batch, suite.profile, extra_info, check)
     if timing is not None:
         entry = entries.setdefault(ratio, {"nonzero": extra_info["nonzero"], "timings": {}, "fc1_bytes": {}})
         key = str(TimingKey(engine_name, device, scope, batch))
@@ -92,7 +82,7 @@ def _fc1_check(reference_outputs, scope: str, ratio: float, kernel: np.ndarray, 
 @pytest.mark.benchmark
 def test_fc1(benchmark, fc1_ratio, fc1_kernels, fc1_engine, device, batch, fc1_inputs, read_bandwidth, session_state,
              suite, reference_outputs):
-    _time_fc1(benchmark, "fc1", session_state.fc1, fc1_engine, device, batch, fc1_ratio, *fc1_kernels(fc1_ratio),
+    _time_fc1(benchmark, "fc1", session_state.fc1, fc1_engine, device, batch, fc1_ratio, fc1_kernels(fc1_ratio),
               fc1_inputs, read_bandwidth, suite, reference_outputs)
 
 
@@ -108,23 +98,20 @@ def fc1_neuron_kernels(builder):
         kept = neuron_keep(weights["w_fc1"], ratio)
         return np.ascontiguousarray(weights["w_fc1"][:, kept]), np.ascontiguousarray(weights["b_fc1"][kept])
 
-    return _latest_ratio(narrower)
+    return latest_ratio(narrower)
 
 
 @pytest.mark.benchmark
 def test_fc1_neurons(benchmark, fc1_ratio, fc1_neuron_kernels, fc1_dense_engine, device, batch, fc1_inputs,
                      session_state, suite, reference_outputs):
     """FC1 with whole neurons removed, on the dense engines (the layer is dense, only narrower)."""
-    from prunebench.model.engines import ENGINES
-
-    kernel, bias = fc1_neuron_kernels(fc1_ratio)
-    engine = ENGINES[fc1_dense_engine]
+    fc1 = fc1_neuron_kernels(fc1_ratio)
     inputs = fc1_inputs[:batch]
     extra_info = {"ratio": fc1_ratio, "engine": fc1_dense_engine, "device": device, "batch_size": len(inputs),
-                  "scope": "fc1-neurons", "units": int(kernel.shape[1])}
-    check = _fc1_check(reference_outputs, "fc1-neurons", fc1_ratio, kernel, bias, inputs, fc1_dense_engine, device,
-                      batch)
-    timing = time_call(benchmark, engine.fc1(kernel, bias, device), inputs, batch, suite.profile, extra_info, check)
+                  "scope": "fc1-neurons", "units": int(fc1.kernel.shape[1])}
+    check = _fc1_check(reference_outputs, "fc1-neurons", fc1_ratio, fc1.kernel, fc1.bias, inputs, fc1_dense_engine,
+                       device, batch)
+    timing = time_call(benchmark, fc1.call(fc1_dense_engine, device), inputs, batch, suite.profile, extra_info, check)
     if timing is not None:
         entry = session_state.fc1_neurons.setdefault(fc1_ratio, {"units": extra_info["units"], "timings": {}})
         entry["timings"][str(TimingKey(fc1_dense_engine, device, "fc1-neurons", batch))] = timing
@@ -143,7 +130,7 @@ def fc1_block_kernels(builder):
         keep = nested_masks(weights, ("w_fc1",), ratio, block_ranking("1x4"))["w_fc1"]
         return apply_mask(weights["w_fc1"], keep), weights["b_fc1"]
 
-    return _latest_ratio(blocks)
+    return latest_ratio(blocks)
 
 
 @pytest.mark.benchmark
@@ -152,7 +139,7 @@ def test_fc1_blocks(benchmark, fc1_block_ratio, fc1_block_kernels, fc1_sparse_en
     """FC1 pruned in 1x4 blocks, on the sparse engines; the dense engines' time does not depend on the
     values, so test_fc1's dense timings at the same ratio are the reference."""
     _time_fc1(benchmark, "fc1-blocks", session_state.fc1_blocks, fc1_sparse_engine, device, batch, fc1_block_ratio,
-              *fc1_block_kernels(fc1_block_ratio), fc1_inputs, read_bandwidth, suite, reference_outputs)
+              fc1_block_kernels(fc1_block_ratio), fc1_inputs, read_bandwidth, suite, reference_outputs)
 
 
 def race_params(config) -> list:
@@ -196,7 +183,6 @@ def test_fc1_race(benchmark, fc1_race, fc1_kernels, fc1_block_kernels, fc1_neuro
     round times both warm (in a shuffled order), and the goal reads the median of the per-round ratios. Two
     medians timed minutes apart read two states of the machine (docs/fc1-races-2026-12-03)."""
     from bench.timing import RACE_BUDGET_S, time_race
-    from prunebench.model.engines import ENGINES
     from prunebench.suite.finish import fc1_sections, registry_engine_facts
     from prunebench.suite.rounds import paired_speedup
     from prunebench.verdicts.goals import DEVICE
@@ -213,9 +199,9 @@ def test_fc1_race(benchmark, fc1_race, fc1_kernels, fc1_block_kernels, fc1_neuro
              "reference": (reference, "fc1", race.reference_ratio(ratio), fc1_kernels(race.reference_ratio(ratio)))}
     inputs = fc1_inputs[:race.batch]
     calls, checks = {}, {}
-    for side, (engine, scope, side_ratio, (kernel, bias)) in sides.items():
-        calls[side] = functools.partial(ENGINES[engine].fc1(kernel, bias, DEVICE), inputs)
-        checks[side] = _fc1_check(reference_outputs, scope, side_ratio, kernel, bias, inputs, engine, DEVICE,
+    for side, (engine, scope, side_ratio, fc1) in sides.items():
+        calls[side] = functools.partial(fc1.call(engine, DEVICE), inputs)
+        checks[side] = _fc1_check(reference_outputs, scope, side_ratio, fc1.kernel, fc1.bias, inputs, engine, DEVICE,
                                   race.batch)
     extra_info = {"engine": f"{subject} vs {reference}", "race": race.scope, "ratio": ratio, "device": DEVICE,
                   "batch_size": len(inputs), "subject": subject, "reference": reference}

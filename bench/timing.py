@@ -19,7 +19,7 @@ FC1_ROUNDS["methods"] = FC1_ROUNDS["paper"]
 # rest is chosen from its spread (prunebench.suite.rounds), within the cap and a time budget per benchmark: a
 # round costs 5 ms for one engine and 2 s for another, so a cap in rounds alone either starves the cheap,
 # noisy ones (tflite-sparse at batch 1: IQR/median 25%, undecided at 200 rounds) or overspends on the rest.
-NETWORK_ROUNDS = {"quick": {1: (10, 1000), 32: (8, 200)}, "paper": {1: (15, 2000), 32: (10, 400)}}
+NETWORK_ROUNDS = {"quick": {1: (10, 1000), 32: (5, 200)}, "paper": {1: (15, 2000), 32: (10, 400)}}
 NETWORK_BUDGET_S = {"quick": 8.0, "paper": 40.0}
 NETWORK_ROUNDS["methods"], NETWORK_BUDGET_S["methods"] = NETWORK_ROUNDS["paper"], NETWORK_BUDGET_S["paper"]
 # A speedup goal's race (bench/test_fc1.py): after a pilot of RACE_PILOT_ROUNDS, as many warm rounds
@@ -27,7 +27,7 @@ NETWORK_ROUNDS["methods"], NETWORK_BUDGET_S["methods"] = NETWORK_ROUNDS["paper"]
 # neighbour's memory traffic slows the dense call, which reads 12.8 MB, far more than a sparse one reading a
 # hundredth of that); a race spread over seconds meets several states, and each round's ratio is taken within one.
 RACE_PILOT_ROUNDS = 20
-RACE_BUDGET_S = {"quick": 2.0, "paper": 4.0}
+RACE_BUDGET_S = {"quick": 1.0, "paper": 4.0}
 RACE_BUDGET_S["methods"] = RACE_BUDGET_S["paper"]
 _previous_engine: list[str] = []  # the engine timed last in this process
 

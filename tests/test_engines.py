@@ -249,6 +249,25 @@ def test_fc1_bytes_read_by_hand():
     assert fc1_bytes_read("numba-bcsr", kernel, 2) == (16 + 2) * 3 + 4 * (3 + 1) + activations
 
 
+def test_an_fc1_kernel_builds_each_engine_once_for_every_batch_and_counts_bytes_as_fc1_bytes_read(monkeypatch):
+    """The FC1 benchmarks share one kernel's built engines and kernel bytes between batch sizes
+    (bench/fc1_kernel.py): a LiteRT engine converts the layer when built."""
+    from bench.fc1_kernel import Fc1Kernel
+
+    weights = random_weights(0.99)
+    fc1 = Fc1Kernel(weights["w_fc1"], weights["b_fc1"])
+    built = []
+    build = ENGINES["tflite-sparse"].fc1
+    monkeypatch.setattr(ENGINES["tflite-sparse"], "fc1", lambda *args: built.append(args) or build(*args))
+    layer = fc1.call("tflite-sparse", "cpu")
+    assert fc1.call("tflite-sparse", "cpu") is layer and len(built) == 1
+    inputs = np.random.default_rng(0).random((32, 3136), dtype=np.float32)
+    np.testing.assert_allclose(layer(inputs[:1]), build(weights["w_fc1"], weights["b_fc1"])(inputs[:1]), rtol=1e-6)
+    for engine in ("tf-dense", "scipy-csr", "numba-bcsr", "tflite-sparse"):
+        for batch in (1, 32):
+            assert fc1.bytes_read(engine, batch) == fc1_bytes_read(engine, weights["w_fc1"], batch), (engine, batch)
+
+
 @pytest.mark.parametrize("sparsity, densified", [(0.9, True), (0.99, False)])
 def test_tflite_sparse_reads_dense_kernel_unless_converter_keeps_sparse_encoding(sparsity, densified):
     kernel = random_weights(sparsity)["w_fc1"]

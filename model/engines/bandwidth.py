@@ -49,7 +49,21 @@ def measure_read_bandwidth(repeats: int = 7) -> float:
 
 
 def fc1_bytes_read(engine_name: str, w_fc1: np.ndarray, batch: int) -> int:
-    """Bytes one FC1 call reads in the engine's storage format, plus bias, input and output activations.
+    """Bytes one FC1 call reads: the kernel in the engine's storage format (``fc1_kernel_bytes_read``) plus
+    bias, input and output activations (``fc1_activation_bytes_read``)."""
+    return fc1_kernel_bytes_read(engine_name, w_fc1) + fc1_activation_bytes_read(w_fc1, batch)
+
+
+def fc1_activation_bytes_read(w_fc1: np.ndarray, batch: int) -> int:
+    """Bytes of bias, input and output activations one FC1 call of ``batch`` rows reads, in float32."""
+    if batch < 1:
+        raise UsageError(f"batch: {batch} must be at least 1")
+    inputs, outputs = _kernel_shape(w_fc1)
+    return FLOAT * (outputs + batch * (inputs + outputs))
+
+
+def fc1_kernel_bytes_read(engine_name: str, w_fc1: np.ndarray) -> int:
+    """Bytes of the kernel one FC1 call reads in the engine's storage format, whatever the batch.
 
     dense: 4 per weight; CSR (int32 indices): 4*nnz values + 4*nnz column indices + 4*(rows+1) row
     pointers, rows = output units (the kernel is stored transposed); COO (int64): 16*nnz indices + 4*nnz;
@@ -60,25 +74,25 @@ def fc1_bytes_read(engine_name: str, w_fc1: np.ndarray, batch: int) -> int:
 
     if engine_name not in ENGINES:
         raise UsageError(f"engine: {engine_name!r} is not one of {', '.join(ENGINES)}")
-    if w_fc1.ndim != 2:
-        raise UsageError(f"w_fc1: expected a 2-D kernel, got shape {w_fc1.shape}")
-    if batch < 1:
-        raise UsageError(f"batch: {batch} must be at least 1")
-    inputs, outputs = w_fc1.shape
+    _, outputs = _kernel_shape(w_fc1)
     nnz = int(np.count_nonzero(w_fc1))
     storage = ENGINES[engine_name].fc1_storage
     if storage == "tflite-sparse":
         from prunebench.model.engines.litert import fc1_weight_bytes_read
 
-        weights = fc1_weight_bytes_read(w_fc1)
-    elif storage == "bcsr-1x4":
+        return fc1_weight_bytes_read(w_fc1)
+    if storage == "bcsr-1x4":
         from prunebench.model.engines.numba_bcsr import BLOCK_INPUTS, stored_blocks
 
-        weights = (BLOCK_INPUTS * FLOAT + UINT16) * stored_blocks(w_fc1) + INT32 * (outputs + 1)
-    else:
-        weights = {
-            "dense": FLOAT * w_fc1.size,
-            "csr-int32": (FLOAT + INT32) * nnz + INT32 * (outputs + 1),
-            "coo-int64": (FLOAT + 2 * INT64) * nnz,
-        }[storage]
-    return weights + FLOAT * (outputs + batch * (inputs + outputs))
+        return (BLOCK_INPUTS * FLOAT + UINT16) * stored_blocks(w_fc1) + INT32 * (outputs + 1)
+    return {
+        "dense": FLOAT * w_fc1.size,
+        "csr-int32": (FLOAT + INT32) * nnz + INT32 * (outputs + 1),
+        "coo-int64": (FLOAT + 2 * INT64) * nnz,
+    }[storage]
+
+
+def _kernel_shape(w_fc1: np.ndarray) -> tuple[int, int]:
+    if w_fc1.ndim != 2:
+        raise UsageError(f"w_fc1: expected a 2-D kernel, got shape {w_fc1.shape}")
+    return w_fc1.shape

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,6 +198,17 @@ class ModelBuilder:
     def _row(self, spec: ModelSpec, dense: dict, sparse: dict, before: dict | None) -> dict:
         """Everything measured about one model except time."""
         names = self.settings.variables
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The size table (zstd and zlib, which release the GIL) is encoded while TensorFlow computes the
+            # logits: tf-sparse's matmul keeps one core busy, the table's longest encoding the other.
+            sizes = pool.submit(size_table, dense, list(names), self.formats)
+            row = self._unsized_row(spec, dense, sparse, before)
+            row.update(sizes.result())
+        return row
+
+    def _unsized_row(self, spec: ModelSpec, dense: dict, sparse: dict, before: dict | None) -> dict:
+        """``_row`` without the size table."""
+        names = self.settings.variables
         dense_logits = logits("tf-dense", dense, (), self.images, self.layers)
         row = {
             "ratio": spec.ratio, "seed": spec.seed,
@@ -216,7 +228,6 @@ class ModelBuilder:
                       "tflite_dense": len(tflite_model_bytes(dense, names, sparse=False, layers=self.layers)),
                       "tflite_sparse": len(tflite_model_bytes(dense, names, sparse=True, layers=self.layers))},
             "timings": {},
-            **size_table(dense, list(names), self.formats),
         }
         if before is not None:
             sparse_logits = logits("tf-sparse", sparse, names, self.images, self.layers)
