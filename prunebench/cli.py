@@ -246,7 +246,7 @@ def _run_eval(args: argparse.Namespace) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> None:
-    from prunebench.results.contract import load_results
+    from prunebench.results.contract import load_results, results_file
 
     if len(args.results_json) > 1:
         if args.out is None:
@@ -258,7 +258,8 @@ def _run_report(args: argparse.Namespace) -> None:
         atomic.write_text(args.out / ACROSS_FILE, across_section(runs))
         print(args.out / ACROSS_FILE)
         return
-    results_json = next(iter(args.results_json), None) or (args.results_dir or paths.results_dir()) / "results.json"
+    named = next(iter(args.results_json), None)  # a results file, or a run's folder holding one
+    results_json = results_file(named) if named else (args.results_dir or paths.results_dir()) / "results.json"
     results = load_results(results_json)
     out = args.out or results_json.parent
     _check_output(out, "--out", directory=True)

@@ -44,6 +44,18 @@ def test_report_reads_and_writes_in_the_results_dir(capsys, tmp_path):
     assert str(tmp_path / "report.md") in capsys.readouterr().out
 
 
+def test_report_of_a_run_folder_writes_into_that_folder(capsys, tmp_path):
+    """``prunebench report results/`` (the README's form): beside the folder's results.json, not beside the
+    folder itself."""
+    run = tmp_path / "results"
+    run.mkdir()
+    (run / "results.json").write_text(json.dumps(minimal_results()))
+    assert main(["report", str(run)]) == 0
+    assert (run / "report.md").is_file() and (run / "figures").is_dir()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["results"]
+    assert str(run / "report.md") in capsys.readouterr().out
+
+
 def test_report_defaults_to_prunebench_results(monkeypatch, capsys, tmp_path):
     (tmp_path / "results.json").write_text(json.dumps(minimal_results()))
     monkeypatch.setenv("PRUNEBENCH_RESULTS", str(tmp_path))
