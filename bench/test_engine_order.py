@@ -19,9 +19,7 @@ from prunebench.model.engines import ENGINES
 from prunebench.model.engines.hygiene import SETTLE_SECONDS, settle
 
 SPARSITY, BATCH = 0.9, 32
-# Rounds per predecessor. Each round sleeps SETTLE_SECONDS, most of this test's time, but ten read a spread
-# of 1.21x in a clean run (twenty: 1.05x), too near MAX_SPREAD for a gate.
-ROUNDS = 20
+ROUNDS = 20  # per predecessor; each round sleeps SETTLE_SECONDS, most of this test's time
 # First available: a multi-threaded sparse engine, the kind a stolen core slows most.
 TARGET = next(name for name in ("mkl-csr", "scipy-csr") if ENGINES[name].unavailable_reason("cpu") is None)
 # Spinning threads made the next engine at least 1.5x slower (docs/engines.md, "Thread hygiene"); the

@@ -246,7 +246,7 @@ def _run_eval(args: argparse.Namespace) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> None:
-    from prunebench.results.contract import load_results, results_file
+    from prunebench.results.contract import RESULTS_FILE, load_results, results_file
 
     if len(args.results_json) > 1:
         if args.out is None:
@@ -259,7 +259,7 @@ def _run_report(args: argparse.Namespace) -> None:
         print(args.out / ACROSS_FILE)
         return
     named = next(iter(args.results_json), None)  # a results file, or a run's folder holding one
-    results_json = results_file(named) if named else (args.results_dir or paths.results_dir()) / "results.json"
+    results_json = results_file(named) if named else (args.results_dir or paths.results_dir()) / RESULTS_FILE
     results = load_results(results_json)
     out = args.out or results_json.parent
     _check_output(out, "--out", directory=True)

@@ -27,6 +27,7 @@ from prunebench.compare.command import add_arguments as add_compare_arguments
 from prunebench.compare.command import run as run_compare
 from prunebench.compare.stats import MIN_PAIRS
 from prunebench.errors import DataError, UsageError
+from prunebench.results.contract import RESULTS_FILE
 from prunebench.validators import argparse_type, whole_number
 
 DEFAULT_PAIRS = 8
@@ -95,10 +96,10 @@ def run(args: argparse.Namespace) -> None:
         seconds = time.perf_counter() - started
         print(f"run {index}/{len(order)}: pair {pair} {side}, {seconds:.0f} s, exit {status}", file=sys.stderr,
               flush=True)
-        if status != 0 and not (target / "results.json").is_file():
+        if status != 0 and not (target / RESULTS_FILE).is_file():
             raise DataError(f"pair {pair} {side}: the command exited with status {status} and wrote no "
-                            f"results.json; its output is in {log}")
-    paths = [str(results_dir(out, pair, side) / "results.json") for pair in range(1, args.pairs + 1) for side in SIDES]
+                            f"{RESULTS_FILE}; its output is in {log}")
+    paths = [str(results_dir(out, pair, side) / RESULTS_FILE) for pair in range(1, args.pairs + 1) for side in SIDES]
     (out / PAIRS_FILE).write_text("\n".join(paths) + "\n")
     print(f"prunebench interleave: {args.pairs} pairs in {out}; judged as "
           f"prunebench compare --interleaved $(cat {out / PAIRS_FILE})", file=sys.stderr, flush=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 from prunebench.prune.methods import DEFAULT_METHOD
 from prunebench.report.document import write_report
 from prunebench.results import paths
-from prunebench.results.contract import SCHEMA_VERSION, load_results, merge_results, save_results
+from prunebench.results.contract import RESULTS_FILE, SCHEMA_VERSION, load_results, merge_results, save_results
 from prunebench.results.keys import FC1_SECTIONS
 from prunebench.suite.config import machine_record, now_iso
 from prunebench.verdicts.judging import with_claims
@@ -61,8 +61,8 @@ def registry_engine_facts() -> dict:
 
 def publish(results: dict) -> list[Path]:
     out = paths.results_dir()
-    save_results(results, out / "results.json")
-    return [out / "results.json", *write_report(results, out)]
+    save_results(results, out / RESULTS_FILE)
+    return [out / RESULTS_FILE, *write_report(results, out)]
 
 
 def finish_session(config, state) -> list[Path]:
