@@ -34,7 +34,7 @@ class Fc1Kernel:
         return self.kernel_bytes[engine_name] + fc1_activation_bytes_read(self.kernel, batch)
 
 
-def latest_ratio(make):
-    """``Fc1Kernel(*make(ratio))``, kept for the latest ratio only: the items run ratio by ratio
-    (``bench.params``), and pruning FC1 by magnitude takes seconds."""
-    return functools.lru_cache(maxsize=1)(lambda ratio: Fc1Kernel(*make(ratio)))
+def per_ratio(make):
+    """``Fc1Kernel(*make(ratio))``, made once per ratio and kept for the session: the items run engine by
+    engine over every ratio (``bench.params``), and the races come back to the kernels and layers they built."""
+    return functools.cache(lambda ratio: Fc1Kernel(*make(ratio)))

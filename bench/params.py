@@ -17,15 +17,20 @@ import pytest
 def engine_device_params(engines: Mapping[str, object], names: Sequence[str], batches: Sequence,
                          ratios: Sequence[float] | None = None) -> list:
     """``pytest.param``s of (ratio, engine, device, batch), or (engine, device, batch) without ``ratios``, with
-    ids such as ``ratio=0.9-tf-dense-batch=1-cpu``, ratio outermost and device innermost as the items run;
-    the skipped items (ratio and batch None, ids such as ``tf-dense-gpu``) last."""
+    ids such as ``ratio=0.9-tf-dense-batch=1-cpu``; the skipped items (ratio and batch None, ids such as
+    ``tf-dense-gpu``) last.
+
+    The items run engine by engine, each engine on each of its devices over every ratio and batch: the
+    suite settles the machine only where the engine changes (``bench.timing``), a pause per engine instead
+    of one per ratio, and one engine's ratios are timed seconds apart rather than spread over the whole
+    benchmark phase, where the machine's drift would follow the ratio."""
     reasons = {(name, device): engines[name].unavailable_reason(device) for name in names
                for device in engines[name].devices}
     axis = [(None, "")] if ratios is None else [(ratio, f"ratio={ratio:g}-") for ratio in ratios]
     lead = (lambda ratio: ()) if ratios is None else (lambda ratio: (ratio,))
     runnable = [pytest.param(*lead(ratio), name, device, batch, id=f"{label}{name}-batch={batch}-{device}")
-                for ratio, label in axis for name in names for batch in batches
-                for device in engines[name].devices if reasons[name, device] is None]
+                for name in names for device in engines[name].devices if reasons[name, device] is None
+                for ratio, label in axis for batch in batches]
     skipped = [pytest.param(*lead(None), name, device, None, id=f"{name}-{device}",
                             marks=pytest.mark.skip(reason=f"{name} on {device}: {reason}"))
                for (name, device), reason in reasons.items() if reason is not None]

@@ -14,7 +14,7 @@ import functools
 import numpy as np
 import pytest
 
-from bench.fc1_kernel import Fc1Kernel, latest_ratio
+from bench.fc1_kernel import Fc1Kernel, per_ratio
 from bench.outputs import FC1_REFERENCE, check_outputs, fc1_reference
 from bench.timing import time_call
 from prunebench.prune.masks import apply_mask, magnitude_mask
@@ -49,7 +49,7 @@ def read_bandwidth(session_state):
 def fc1_kernels(builder):
     """The baseline's w_fc1 pruned by magnitude at a ratio, and b_fc1."""
     weights = builder.get(ModelSpec(0.0, 0)).weights
-    return latest_ratio(lambda ratio: (apply_mask(weights["w_fc1"], magnitude_mask(weights["w_fc1"], ratio)),
+    return per_ratio(lambda ratio: (apply_mask(weights["w_fc1"], magnitude_mask(weights["w_fc1"], ratio)),
                                         weights["b_fc1"]))
 
 
@@ -98,7 +98,7 @@ def fc1_neuron_kernels(builder):
         kept = neuron_keep(weights["w_fc1"], ratio)
         return np.ascontiguousarray(weights["w_fc1"][:, kept]), np.ascontiguousarray(weights["b_fc1"][kept])
 
-    return latest_ratio(narrower)
+    return per_ratio(narrower)
 
 
 @pytest.mark.benchmark
@@ -130,7 +130,7 @@ def fc1_block_kernels(builder):
         keep = nested_masks(weights, ("w_fc1",), ratio, block_ranking("1x4"))["w_fc1"]
         return apply_mask(weights["w_fc1"], keep), weights["b_fc1"]
 
-    return latest_ratio(blocks)
+    return per_ratio(blocks)
 
 
 @pytest.mark.benchmark

@@ -146,11 +146,13 @@ def test_items_only_on_the_devices_an_engine_runs_on_and_one_skip_per_missing_de
     params = engine_device_params(engines, list(engines), (1, 32), ratios=(0.5, 0.9))
     runnable = [param.id for param in params if not param.marks]
     skipped = [(param.id, param.values, param.marks[0].kwargs["reason"]) for param in params if param.marks]
-    # ratio outermost, device innermost, as the items run
-    assert runnable[:3] == (["ratio=0.5-tf-like-batch=1-cpu", "ratio=0.5-tf-like-batch=32-cpu",
-                             "ratio=0.5-cpu-only-batch=1-cpu"] if gpu_reason else
-                            ["ratio=0.5-tf-like-batch=1-cpu", "ratio=0.5-tf-like-batch=1-gpu",
-                             "ratio=0.5-tf-like-batch=32-cpu"])
+    # engine by engine (then device), each over every ratio and batch, as the items run: the machine settles
+    # only where the engine changes
+    assert runnable[:5] == ["ratio=0.5-tf-like-batch=1-cpu", "ratio=0.5-tf-like-batch=32-cpu",
+                            "ratio=0.9-tf-like-batch=1-cpu", "ratio=0.9-tf-like-batch=32-cpu",
+                            "ratio=0.5-cpu-only-batch=1-cpu" if gpu_reason else "ratio=0.5-tf-like-batch=1-gpu"]
+    engine_order = [id_.split("-batch")[0].split("-", 1)[1] for id_ in runnable]
+    assert engine_order == sorted(engine_order, key=["tf-like", "cpu-only"].index)
     assert not any("cpu-only" in id_ and id_.endswith("gpu") for id_ in runnable)
     if gpu_reason:  # every ratio and batch on the CPU, and one skipped item for the GPU
         assert len(runnable) == 2 * 2 * 2 and not any(id_.endswith("gpu") for id_ in runnable)
