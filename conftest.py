@@ -34,7 +34,8 @@ def pytest_addoption(parser):
 def pytest_collection(session):
     """Check suite options given on the command line before collecting, so that a bad one (an unknown
     engine, no ratio above 0) ends the run with one usage line (exit 4), not a collection error per
-    module. Only when one was given: the check imports TensorFlow."""
+    module. Only when one was given: a good set imports TensorFlow with the engine registry, whose names
+    are checked last (``SuiteConfig.from_options``), so a bad ratio or variable is refused without it."""
     config = session.config
     if any(config.getoption(option.dest) != option.default for option in SUITE_OPTIONS):
         suite_config(config)

@@ -55,11 +55,16 @@ def suite_config(config):
     """The SuiteConfig of this session; a bad option value ends the run with one line (exit 4)."""
     state = state_of(config)
     if state.config is None:
-        from prunebench.model.engines import ENGINES
         from prunebench.suite.config import SuiteConfig
 
         try:
-            state.config = SuiteConfig.from_options(config.getoption, tuple(ENGINES))
+            state.config = SuiteConfig.from_options(config.getoption, _registered_engines)
         except PrunebenchError as error:
             raise pytest.UsageError(str(error)) from None
     return state.config
+
+
+def _registered_engines() -> tuple[str, ...]:
+    from prunebench.model.engines import ENGINES
+
+    return tuple(ENGINES)

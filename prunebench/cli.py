@@ -293,7 +293,7 @@ def _run_build(args: argparse.Namespace) -> None:
     from prunebench.suite.config import SuiteConfig
 
     unused = {option.dest: option.default for option in SUITE_OPTIONS}  # what building does not read
-    suite = SuiteConfig.from_options(lambda dest: getattr(args, dest, unused.get(dest)), ())
+    suite = SuiteConfig.from_options(lambda dest: getattr(args, dest, unused.get(dest)), lambda: ())  # no engines
     specs = suite.model_specs()
     address = args.ray or os.environ.get("RAY_ADDRESS")
     _check_output(args.json, "--json", directory=False)

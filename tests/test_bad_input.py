@@ -392,9 +392,13 @@ PYTEST_USAGE = ("ERROR: usage: ", "  inifile: ", "  rootdir: ")
     ("--results-dir", "pyproject.toml", "'pyproject.toml' is not a directory"),
 ])
 def test_the_suite_refuses_a_bad_option_in_one_line(option, value, what):
-    done = run([sys.executable, "-m", "pytest", "bench", "--collect-only", "-q", "-p", "no:cacheprovider",
-                option, value])
+    """Before TensorFlow is imported, but for an unknown engine: only the engine registry, which imports it,
+    knows the engines' names (``SuiteConfig.from_options`` asks for them last)."""
+    argv = ["bench", "--collect-only", "-q", "-p", "no:cacheprovider", option, value]
+    report = "import sys, pytest; code = pytest.main(sys.argv[1:]); print('tensorflow' in sys.modules); sys.exit(code)"
+    done = run([sys.executable, "-c", report, *argv])
     assert done.returncode in (2, 4) and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.splitlines()[-1:] == [str(option == "--engines")], done.stdout
     errors = [line for line in done.stderr.splitlines() if option in line and what in line]
     assert len(errors) == 1, done.stderr
     others = [line for line in done.stderr.splitlines() if line not in errors]

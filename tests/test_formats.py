@@ -313,7 +313,7 @@ def test_the_ci_profile_measures_a_smaller_table_records_it_and_keys_its_models_
 
     def config(profile):
         defaults = {option.dest: option.default for option in SUITE_OPTIONS}
-        return SuiteConfig.from_options(lambda dest: {**defaults, "profile": profile}[dest], ("tf-dense",))
+        return SuiteConfig.from_options(lambda dest: {**defaults, "profile": profile}[dest], lambda: ("tf-dense",))
 
     quick, paper = config("quick"), config("paper")
     assert quick.formats == CI_SIZE_TABLE_FORMATS and quick.profile_record()["formats"] == list(CI_SIZE_TABLE_FORMATS)
@@ -337,7 +337,7 @@ def test_the_size_gate_needs_the_format_its_level_was_measured_in():
     from prunebench.verdicts.goals import GOALS
 
     defaults = {option.dest: option.default for option in SUITE_OPTIONS}
-    quick = SuiteConfig.from_options(defaults.get, ("tf-dense",)).profile_record()
+    quick = SuiteConfig.from_options(defaults.get, lambda: ("tf-dense",)).profile_record()
     needs = next(goal for goal in GOALS if goal.id == "size-90").gate.needs
     assert needs.missing(quick) == [] and needs.missing({**quick, "formats": None}) == []  # quick's and the default
     assert needs.missing({**quick, "formats": ["bitmask", "bitmask+zstd"]}) == [

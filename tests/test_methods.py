@@ -174,7 +174,7 @@ def test_suite_config_runs_every_method_at_every_ratio_and_seed():
 
     def config(**given):
         defaults = {option.dest: option.default for option in SUITE_OPTIONS}
-        return SuiteConfig.from_options(lambda dest: {**defaults, **given}[dest], ("tf-dense", "tf-sparse"))
+        return SuiteConfig.from_options(lambda dest: {**defaults, **given}[dest], lambda: ("tf-dense", "tf-sparse"))
 
     quick = config()
     assert quick.methods == ("oneshot",) and "methods" not in quick.profile_record()  # quick unchanged

@@ -133,7 +133,7 @@ def suite_config(**options):
     from prunebench.suite.config import SuiteConfig
 
     values = {option.dest: option.default for option in SUITE_OPTIONS} | options
-    return SuiteConfig.from_options(values.get, ("tf-dense", "tf-sparse"))
+    return SuiteConfig.from_options(values.get, lambda: ("tf-dense", "tf-sparse"))
 
 
 def test_the_paper_cnns_runs_record_no_workload():

@@ -10,6 +10,7 @@ import math
 import os
 import platform
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,8 +56,10 @@ class SuiteConfig:
     formats: tuple[str, ...] = SHARED_SETTINGS["formats"]  # the storage formats of each model's size table
 
     @classmethod
-    def from_options(cls, get, available_engines: tuple[str, ...]) -> SuiteConfig:
-        """``get(dest)`` reads one parsed option (pytest's ``config.getoption``)."""
+    def from_options(cls, get, available_engines: Callable[[], tuple[str, ...]]) -> SuiteConfig:
+        """``get(dest)`` reads one parsed option (pytest's ``config.getoption``); ``available_engines()`` gives the
+        registered engines' names, asked for only once the other options are good (the registry imports
+        TensorFlow: a bad ratio or variable name is refused without waiting for it)."""
         profile = PROFILES[get("profile")]
         workload = _named("--workload", get_workload, get("workload") or DEFAULT_WORKLOAD)
         if get("profile") == OWN_PROTOCOL_PROFILE:  # the paper CNN's is the paper profile's, number for number
@@ -86,12 +89,12 @@ class SuiteConfig:
         ratios = tuple(r for r in chosen if not isinstance(r, str) and r > 0)
         if not ratios and not policies:
             raise UsageError("--ratios: give at least one ratio above 0 (ratio 0, the baseline, is always run)")
-        engines = _engine_list(get("engines"), available_engines) or NETWORK_ENGINES[get("profile")] \
-            or available_engines
+        available = tuple(available_engines())
+        engines = _engine_list(get("engines"), available) or NETWORK_ENGINES[get("profile")] or available
         return cls(profile=get("profile"), settings=settings, ratios=tuple(sorted(ratios)),
                    seeds=tuple(range(get("first_seed"), get("first_seed") + (get("seeds") or profile["seeds"]))),
                    network_engines=tuple(engines),
-                   fc1_engines=tuple(engines if get("engines") else available_engines),
+                   fc1_engines=tuple(engines if get("engines") else available),
                    data_dir=get("data_dir"), eval_images=profile["eval_images"], batches=profile["batches"],
                    network_batches=profile["network_batches"], accuracy_margin=get("accuracy_margin"),
                    time_margin=get("time_margin"),
