@@ -3,8 +3,14 @@
 One target engine's FC1 (batch 32, 90% sparse random kernel) is timed right after an engine's FC1, with
 ``hygiene.settle`` in between as the suite does. Idle thread pools that kept spinning would take the second
 core and make the target 1.5-2.3x slower after some predecessors. The predecessors take turns round by
-round: timed one block after another, the machine's drift between blocks would pose as a predecessor
-effect (docs/engines.md, "Thread hygiene").
+round, a cycle of rounds giving each one turn: timed one block after another, the machine's drift between
+blocks would pose as a predecessor effect (docs/engines.md, "Thread hygiene").
+
+The gate is a test, like the training-speed gate: each round is compared with the other rounds of its own
+cycle (``slowdown_within_cycles``), and the check fails when some predecessor's 90% interval lies wholly
+above MAX_SLOWDOWN, when the rounds show the target slowed after it. The ratio of the slowest to the fastest
+predecessor's median, the check before, grows with noise alone: eight medians of 20 noisy rounds read up to
+1.27x in clean runs, near its 1.35x limit.
 """
 
 from __future__ import annotations
@@ -17,14 +23,17 @@ import pytest
 
 from prunebench.model.engines import ENGINES
 from prunebench.model.engines.hygiene import SETTLE_SECONDS, settle
+from prunebench.verdicts.equivalence import Interval, slowdown_within_cycles
 
 SPARSITY, BATCH = 0.9, 32
 ROUNDS = 20  # per predecessor; each round sleeps SETTLE_SECONDS, most of this test's time
 # First available: a multi-threaded sparse engine, the kind a stolen core slows most.
 TARGET = next(name for name in ("mkl-csr", "scipy-csr") if ENGINES[name].unavailable_reason("cpu") is None)
-# Spinning threads made the next engine at least 1.5x slower (docs/engines.md, "Thread hygiene"); the
-# limit sits between that and the noise.
-MAX_SPREAD = 1.35
+# Spinning threads made the next engine at least 1.5x slower (docs/engines.md, "Thread hygiene"). Twelve clean
+# runs (fresh-clone CI and paper runs, 2026-12-03) read at most 1.14x after one predecessor, no interval's low
+# end above 1.10x; with 1.5x added to one predecessor's rounds, 20 rounds put its low end above 1.2x in 87-100%
+# of resampled draws per run.
+MAX_SLOWDOWN = 1.2
 PREDECESSORS = list(ENGINES)
 
 
@@ -58,12 +67,19 @@ def test_target_fc1_after_each_engine_in_turn(benchmark, fc1_calls):
                        rounds=ROUNDS * len(order), warmup_rounds=0, iterations=1)
     if benchmark.disabled or os.environ.get("PYTEST_XDIST_WORKER"):
         pytest.skip("benchmarks disabled (--benchmark-disable or xdist): no timings to compare")
-    times: dict[str, list[float]] = {}
-    for predecessor, seconds in zip(sequence, benchmark.stats.stats.data):
-        times.setdefault(predecessor, []).append(seconds)
-    medians = {name: float(np.median(values)) for name, values in times.items()}
-    benchmark.extra_info.update({f"median_after_{name}": value for name, value in medians.items()})
-    spread = max(medians.values()) / min(medians.values())
-    slowest = max(medians, key=medians.get)
-    assert spread <= MAX_SPREAD, (f"{TARGET} fc1 is {spread:.2f}x slower after {slowest} than after the fastest; "
-                                  "medians (ms): " + ", ".join(f"{k} {v * 1e3:.3f}" for k, v in medians.items()))
+    assert sequence == order * ROUNDS, "the predecessors did not take their turns in cycles"
+    passed, text, slowdowns = order_gate(np.reshape(benchmark.stats.stats.data, (ROUNDS, len(order))), order)
+    benchmark.extra_info.update({f"slowdown_after_{name}": [interval.effect, *interval.as_list()]
+                                 for name, interval in slowdowns.items()})
+    assert passed, text
+
+
+def order_gate(rounds: np.ndarray, order: list[str]) -> tuple[bool, str, dict[str, Interval]]:
+    """Whether no predecessor's rounds show the target slowed after it beyond MAX_SLOWDOWN, why, and each
+    predecessor's slowdown with its interval; ``rounds`` is (cycles, predecessors), in ``order``."""
+    slowdowns = dict(zip(order, slowdown_within_cycles(rounds)))
+    worst = max(slowdowns, key=lambda name: slowdowns[name].low)
+    text = "; ".join(f"after {name}: {i.effect:.2f}x the rest of its cycles (90% CI {i.low:.2f}x to {i.high:.2f}x)"
+                     for name, i in slowdowns.items() if i.low > MAX_SLOWDOWN or name == worst)
+    return slowdowns[worst].low <= MAX_SLOWDOWN, (f"{TARGET} fc1 over {len(rounds)} cycles, {text}; the check fails "
+                                                 f"where a whole interval lies above {MAX_SLOWDOWN}x"), slowdowns

@@ -92,6 +92,22 @@ def time_ratio(pairs: Sequence[tuple[np.ndarray, np.ndarray]], confidence: float
     return _percentile_interval(pooled, math.exp(float(np.mean(logs))), confidence)
 
 
+def slowdown_within_cycles(rounds: np.ndarray, confidence: float = CONFIDENCE, resamples: int = RESAMPLES,
+                           seed: int = BOOTSTRAP_SEED) -> list[Interval]:
+    """Per column of ``rounds`` (cycles x conditions, each cycle one time under every condition in turn): how
+    much slower that condition's rounds ran than the rest of their own cycle. Each round is divided by the
+    median of its cycle's other rounds, so the machine's drift from cycle to cycle cancels; the effect is the
+    median of those ratios over the cycles, with its bootstrap interval (cycles resampled)."""
+    rounds = np.asarray(rounds, float)
+    cycles, conditions = rounds.shape
+    if cycles < 2 or conditions < 2:
+        raise ValueError(f"need at least 2 cycles of 2 conditions, got {cycles} x {conditions}")
+    ratios = np.column_stack([rounds[:, j] / np.median(np.delete(rounds, j, axis=1), axis=1)
+                              for j in range(conditions)])
+    draws = np.median(ratios[np.random.default_rng(seed).integers(0, cycles, size=(resamples, cycles))], axis=1)
+    return [_percentile_interval(draws[:, j], float(np.median(ratios[:, j])), confidence) for j in range(conditions)]
+
+
 def margin_reached(interval: Interval, center: float, log_scale: bool) -> float:
     """The smallest margin whose band around ``center`` holds the interval: ``max |bound - center|``, or
     for ratios ``exp(max |log bound|) - 1``."""
