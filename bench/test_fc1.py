@@ -50,7 +50,7 @@ def fc1_kernels(builder):
     """The baseline's w_fc1 pruned by magnitude at a ratio, and b_fc1."""
     weights = builder.get(ModelSpec(0.0, 0)).weights
     return per_ratio(lambda ratio: (apply_mask(weights["w_fc1"], magnitude_mask(weights["w_fc1"], ratio)),
-                                        weights["b_fc1"]))
+                                     weights["b_fc1"]))
 
 
 def _time_fc1(benchmark, scope: str, entries: dict, engine_name: str, device: str, batch, ratio: float,

@@ -60,4 +60,3 @@ ENGINES: dict[str, InferenceEngine] = {
         NumbaBcsrEngine(),
     )
 }
-
