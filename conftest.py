@@ -167,7 +167,18 @@ def builder(pytestconfig, suite, mnist):
         build_suite(suite, ray_address, pytestconfig)
     state.builder = make_builder(mnist, suite.settings, suite.eval_images, shared=bool(ray_address), clock=state.clock,
                                  formats=suite.formats)
+    _keep_fc1_conversions(state.builder.cache)
     return state.builder
+
+
+def _keep_fc1_conversions(store) -> None:
+    """Converted LiteRT FC1 layers beside the models, when the models are kept in a directory of this machine: a
+    rerun reads them instead of converting dozens again (``litert.FC1_CONVERSIONS``)."""
+    from prunebench.build.cache import ModelCache
+    from prunebench.model.engines.litert import FC1_CONVERSIONS, LITERT_CACHE_FOLDER
+
+    if isinstance(store, ModelCache):
+        FC1_CONVERSIONS.directory = store.root / LITERT_CACHE_FOLDER
 
 
 @pytest.fixture(scope="session")

@@ -39,7 +39,6 @@ class SessionState:
     fc1_races: dict = field(default_factory=dict)
     references: dict = field(default_factory=dict)  # outside references, e.g. "tfmot-gradual" -> [row]
     bandwidth: float | None = None
-    training_speed: dict = field(default_factory=dict)  # trainer -> median seconds for SPEED_STEPS steps
     benchmark_json: Path | None = None
     written: list = field(default_factory=list)
 

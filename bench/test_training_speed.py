@@ -20,7 +20,9 @@ import pytest
 
 from prunebench.verdicts.equivalence import Interval, time_ratio
 
-SPEED_STEPS = 100  # long enough that per-call set-up (iterators, buffers) is not what is compared
+# Long enough that per-call set-up (iterators, buffers) is not what is compared: both trainers took the same
+# time per step at 50 and 100 steps a call (the slow mode's 16-26 ms apart), and about 10% more at 25.
+SPEED_STEPS = 50
 BATCH = 32
 MIN_RELATIVE_SPEED = 0.9  # the issue's target: at least 0.9x the bare fit's steps per second
 
@@ -77,7 +79,7 @@ def speed_gate(bare_s, prunebench_s) -> tuple[bool, str, Interval]:
 
 
 @pytest.mark.benchmark
-def test_suite_training_keeps_up_with_bare_fit(benchmark, mnist, session_state):
+def test_suite_training_keeps_up_with_bare_fit(benchmark, mnist):
     """Both trainers in alternating rounds (a new order each round), so a slow stretch of the machine
     falls on both: timed one block after the other, a busy minute once made the second trainer 0.57x."""
     from bench.timing import time_interleaved
@@ -89,7 +91,6 @@ def test_suite_training_keeps_up_with_bare_fit(benchmark, mnist, session_state):
     if samples is None:
         pytest.skip("benchmarks disabled: nothing was timed")
     speed = {name: float(np.median(values)) for name, values in samples.items()}
-    session_state.training_speed.update(speed)
     passed, text, interval = speed_gate(samples["bare-keras-fit"], samples["prunebench"])
     benchmark.extra_info.update(relative_speed=interval.effect, relative_speed_ci=interval.as_list(),
                                 median_s=speed)  # on every run

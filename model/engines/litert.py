@@ -8,12 +8,18 @@ sparse enough gets a DENSIFY op and runs dense (see ``fc1_weight_bytes_read``); 
 kernel. The interpreter comes from ``ai_edge_litert`` (pip ai-edge-litert) when installed, else from
 ``tf.lite``; both get ``num_threads`` = the cores this process may use (what TensorFlow's own intra-op pool
 uses), set explicitly because LiteRT's default is not documented as stable.
+
+Converting one FC1 layer takes about half a second, and the FC1 benchmarks convert dozens: a session may
+keep the converted bytes on disk (``FC1_CONVERSIONS``), under a hash of everything that affects them.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.util
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -30,6 +36,7 @@ from prunebench.model.engines.spec import (
 )
 from prunebench.model.engines.tf_graph import TfEngine
 from prunebench.model.workloads.layers import Layer
+from prunebench.results import atomic
 
 DENSE_TF = TfEngine("tf-dense", sparse=False)
 
@@ -56,6 +63,57 @@ def converted(function: tf.types.experimental.PolymorphicFunction, sparse: bool)
     return converter.convert()
 
 
+@functools.cache
+def converter_fingerprint() -> str:
+    """What besides the arrays decides a conversion's bytes: TensorFlow's version (its converter) and the
+    source of the modules that build the converted function and convert it."""
+    from prunebench.model.engines import tf_graph
+
+    digest = hashlib.sha256(tf.__version__.encode())
+    for module_file in (__file__, tf_graph.__file__):
+        digest.update(Path(module_file).read_bytes())
+    return digest.hexdigest()
+
+
+class ConversionCache:
+    """Converted FC1 layers as files ``<key>.tflite`` in ``directory``; off (every call converts) while it is
+    None. The key hashes the kernel and bias (shape, dtype, bytes), the sparse flag and
+    ``converter_fingerprint``; the converter is deterministic, so a file holds exactly the bytes a conversion
+    would return now. Files are written whole under a temporary name (``prunebench.results.atomic``), so
+    concurrent sessions at worst convert the same layer twice."""
+
+    def __init__(self, directory: Path | None = None):
+        self.directory = directory
+
+    def key(self, w_fc1: np.ndarray, b_fc1: np.ndarray, sparse: bool) -> str:
+        digest = hashlib.sha256(f"{converter_fingerprint()} sparse={sparse}".encode())
+        for array in (w_fc1, b_fc1):
+            digest.update(f"{array.shape} {array.dtype}".encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()[:32]
+
+    def get(self, w_fc1: np.ndarray, b_fc1: np.ndarray, sparse: bool, convert: Callable[[], bytes]) -> bytes:
+        if self.directory is None:
+            return convert()
+        path = self.directory / f"{self.key(w_fc1, b_fc1, sparse)}.tflite"
+        if path.is_file():
+            return path.read_bytes()
+        model = convert()
+        atomic.write_bytes(path, model)
+        return model
+
+
+FC1_CONVERSIONS = ConversionCache()  # the benchmark session points it into its model cache (conftest.py)
+LITERT_CACHE_FOLDER = "litert-fc1"  # that folder, beside the cached models
+
+
+def fc1_model_bytes(w_fc1: np.ndarray, b_fc1: np.ndarray, sparse: bool) -> bytes:
+    """The .tflite flatbuffer of FC1 alone, relu(x @ w_fc1 + b_fc1); from ``FC1_CONVERSIONS`` where it holds it."""
+    w_fc1, b_fc1 = positive_zeros(w_fc1), np.asarray(b_fc1, np.float32)
+    return FC1_CONVERSIONS.get(w_fc1, b_fc1, sparse,
+                               lambda: converted(DENSE_TF.fc1_function(w_fc1, b_fc1), sparse))
+
+
 def tflite_model_bytes(weights: Mapping[str, np.ndarray], pruned: Sequence[str] = DEFAULT_PRUNED,
                        sparse: bool = False, layers: Sequence[Layer] = PAPER_LAYERS) -> bytes:
     """The .tflite flatbuffer of the whole network of ``layers``, as the suite reports its size."""
@@ -73,7 +131,7 @@ def fc1_weight_bytes_read(w_fc1: np.ndarray) -> int:
     encode, the kernel stays dense. The converted model's own ops decide, not a threshold of ours
     (docs/engines.md: what the converter did at which ratio).
     """
-    model = converted(DENSE_TF.fc1_function(positive_zeros(w_fc1), np.zeros(w_fc1.shape[1], np.float32)), sparse=True)
+    model = fc1_model_bytes(w_fc1, np.zeros(w_fc1.shape[1], np.float32), sparse=True)
     operators = {op["op_name"] for op in interpreter_class()(model_content=model)._get_ops_details()}
     dense_bytes = 4 * w_fc1.size
     return dense_bytes if "DENSIFY" in operators else min(len(model), dense_bytes)  # min: nothing encoded
@@ -122,4 +180,4 @@ class LiteRtEngine:
     def fc1(self, w_fc1: np.ndarray, b_fc1: np.ndarray, device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
         require_available(self, device)
         w_fc1, b_fc1 = checked_fc1(w_fc1, b_fc1)
-        return interpreted(converted(DENSE_TF.fc1_function(positive_zeros(w_fc1), b_fc1), self.sparse))
+        return interpreted(fc1_model_bytes(w_fc1, b_fc1, self.sparse))
