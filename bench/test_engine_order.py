@@ -2,8 +2,8 @@
 
 One target engine's FC1 (batch 32, 90% sparse random kernel) is timed right after an engine's FC1, with
 ``hygiene.settle`` and one untimed call of the target in between, as the suite settles and warms up before it
-times an engine. Idle thread pools that kept spinning would take the second
-core and make the target 1.5-2.3x slower after some predecessors. The predecessors take turns round by
+times an engine. Idle thread pools that kept spinning would take the second core and make the target 1.5-2.3x
+slower after some predecessors. The predecessors take turns round by
 round, a cycle of rounds giving each one turn: timed one block after another, the machine's drift between
 blocks would pose as a predecessor effect (docs/engines.md, "Thread hygiene").
 
